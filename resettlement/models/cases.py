@@ -1,0 +1,376 @@
+"""Cases: groups (cohorts) of returnees, households, their members and status history."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from ..enums import (
+    ApplicationChannel,
+    CaseStatus,
+    DatePrecision,
+    DocumentType,
+    Education,
+    GroupStatus,
+    HistoryKind,
+    MemberStatus,
+    Relation,
+    Sex,
+)
+from ..text import normalise_document_number, search_key, transliterate
+from ..validators import validate_iin
+from .reference import Country, Program, Region
+
+
+def _dates_in_order(earlier: str, later: str, name: str, message: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=Q(**{f"{earlier}__isnull": True})
+        | Q(**{f"{later}__isnull": True})
+        | Q(**{f"{later}__gte": F(earlier)}),
+        name=name,
+        violation_error_message=message,
+    )
+
+
+class Group(models.Model):
+    """People who move together: an evacuation flight, a convoy, a planned cohort."""
+
+    program = models.ForeignKey(Program, verbose_name=_("program"), on_delete=models.PROTECT)
+    name = models.CharField(_("name"), max_length=200)
+    origin_country = models.ForeignKey(
+        Country,
+        verbose_name=_("country of origin"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    origin_area = models.CharField(_("area of origin"), max_length=200, blank=True)
+    transit_country = models.ForeignKey(
+        Country,
+        verbose_name=_("transit country"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    planned_size = models.PositiveIntegerField(_("planned size (people)"), default=0)
+    planned_on = models.DateField(_("planned date"), null=True, blank=True)
+    departed_on = models.DateField(_("departed"), null=True, blank=True)
+    arrived_on = models.DateField(_("arrived"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=GroupStatus.choices, default=GroupStatus.PLANNED
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    is_demo = models.BooleanField(_("demo data"), default=False, editable=False)
+    search_key = models.CharField(max_length=400, editable=False, blank=True)
+    history = HistoricalRecords(excluded_fields=["search_key"])
+
+    class Meta:
+        ordering = ["-planned_on", "name"]
+        verbose_name = _("group")
+        verbose_name_plural = _("groups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "name"],
+                name="group_name_unique_per_program",
+                violation_error_message=_("This program already has a group with that name."),
+            ),
+            _dates_in_order(
+                "departed_on",
+                "arrived_on",
+                "group_arrival_after_departure",
+                _("The group cannot arrive before it departed."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.search_key = search_key(self.name, self.origin_area)
+        super().save(*args, **kwargs)
+
+
+class Household(models.Model):
+    """A family's case: one application covers the whole household, however many members."""
+
+    program = models.ForeignKey(Program, verbose_name=_("program"), on_delete=models.PROTECT)
+    reference = models.CharField(
+        _("reference"),
+        max_length=20,
+        blank=True,
+        help_text=_("Given automatically when left empty, e.g. KZ-2021-00035."),
+    )
+    group = models.ForeignKey(
+        Group,
+        verbose_name=_("group"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="households",
+    )
+    origin_country = models.ForeignKey(
+        Country,
+        verbose_name=_("country of origin"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    origin_area = models.CharField(
+        _("area of origin"), max_length=200, blank=True, help_text=_("Province, district, village")
+    )
+    destination_region = models.ForeignKey(
+        Region,
+        verbose_name=_("destination region"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="households",
+    )
+    quota_year = models.PositiveSmallIntegerField(
+        _("quota year"),
+        null=True,
+        blank=True,
+        help_text=_("Only for families in the regional resettlement quota."),
+    )
+    application_channel = models.CharField(
+        _("application channel"), max_length=20, choices=ApplicationChannel.choices, blank=True
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=12,
+        choices=CaseStatus.choices,
+        default=CaseStatus.DRAFT,
+        editable=False,
+    )
+    applied_on = models.DateField(_("applied"), null=True, blank=True)
+    decided_on = models.DateField(_("decision"), null=True, blank=True)
+    arrived_on = models.DateField(_("arrived"), null=True, blank=True)
+    status_granted_on = models.DateField(_("status granted"), null=True, blank=True)
+    status_expires_on = models.DateField(_("status expires"), null=True, blank=True)
+    extensions_used = models.PositiveSmallIntegerField(
+        _("extensions used"), default=0, editable=False
+    )
+    residence_permit_on = models.DateField(_("residence permit"), null=True, blank=True)
+    citizenship_on = models.DateField(_("citizenship"), null=True, blank=True)
+    commission_on = models.DateField(
+        _("commission date"), null=True, blank=True, help_text=_("Kyrgyzstan: interagency commission")
+    )
+    certificate_number = models.CharField(
+        _("certificate number"), max_length=40, blank=True, help_text=_("Kyrgyzstan: kayrylman certificate")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    is_demo = models.BooleanField(_("demo data"), default=False, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("household")
+        verbose_name_plural = _("households")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program", "reference"],
+                name="household_reference_unique_per_program",
+                violation_error_message=_("Another household of this program has this reference."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(reference=""), name="household_reference_not_empty"
+            ),
+            _dates_in_order(
+                "applied_on",
+                "decided_on",
+                "household_decision_after_application",
+                _("The decision date cannot be before the application date."),
+            ),
+            _dates_in_order(
+                "status_granted_on",
+                "status_expires_on",
+                "household_expiry_after_grant",
+                _("The status cannot expire before it was granted."),
+            ),
+            _dates_in_order(
+                "residence_permit_on",
+                "citizenship_on",
+                "household_citizenship_after_permit",
+                _("Citizenship cannot come before the residence permit."),
+            ),
+        ]
+        indexes = [models.Index(fields=["program", "status"], name="household_program_status")]
+
+    def __str__(self) -> str:
+        return self.reference or str(_("new household"))
+
+    def clean(self) -> None:
+        if self.quota_year and not self.destination_region_id:
+            raise ValidationError(
+                {"destination_region": _("A family in the quota needs a destination region.")}
+            )
+
+
+class Person(models.Model):
+    """A member of a household. Names are kept in Cyrillic and Latin script, as in documents."""
+
+    household = models.ForeignKey(
+        Household, verbose_name=_("household"), on_delete=models.CASCADE, related_name="members"
+    )
+    relation = models.CharField(_("relation to head"), max_length=14, choices=Relation.choices)
+    surname = models.CharField(_("surname (Cyrillic)"), max_length=100, blank=True)
+    given_name = models.CharField(_("given name (Cyrillic)"), max_length=100, blank=True)
+    patronymic = models.CharField(_("patronymic (Cyrillic)"), max_length=100, blank=True)
+    surname_latin = models.CharField(_("surname (Latin)"), max_length=100, blank=True)
+    given_name_latin = models.CharField(_("given name (Latin)"), max_length=100, blank=True)
+    patronymic_latin = models.CharField(_("patronymic (Latin)"), max_length=100, blank=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
+    birth_date = models.DateField(
+        _("date of birth"), null=True, blank=True, help_text=_("When only the year is known, enter 1 January.")
+    )
+    birth_date_precision = models.CharField(
+        _("known to"), max_length=4, choices=DatePrecision.choices, default=DatePrecision.EXACT
+    )
+    citizenship = models.ForeignKey(
+        Country,
+        verbose_name=_("citizenship"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    document_type = models.CharField(
+        _("document"), max_length=12, choices=DocumentType.choices, blank=True
+    )
+    document_number = models.CharField(_("document number"), max_length=40, blank=True)
+    iin = models.CharField(
+        _("IIN"),
+        max_length=12,
+        blank=True,
+        validators=[validate_iin],
+        help_text=_("Kazakhstan's 12-digit individual identification number"),
+    )
+    education = models.CharField(
+        _("education"), max_length=14, choices=Education.choices, blank=True
+    )
+    occupation = models.CharField(_("occupation"), max_length=200, blank=True)
+    languages = models.CharField(
+        _("languages"), max_length=200, blank=True, help_text=_("e.g. Kazakh, Dari, Russian")
+    )
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    member_status = models.CharField(
+        _("member status"), max_length=12, choices=MemberStatus.choices, default=MemberStatus.ABROAD
+    )
+    search_key = models.CharField(max_length=700, editable=False, db_index=True)
+    document_key = models.CharField(max_length=40, editable=False, db_index=True)
+    is_demo = models.BooleanField(_("demo data"), default=False, editable=False)
+    history = HistoricalRecords(excluded_fields=["search_key", "document_key"])
+
+    class Meta:
+        ordering = ["household", "id"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(relation=Relation.HEAD),
+                name="one_head_per_household",
+                violation_error_message=_("A household has exactly one head."),
+            ),
+            models.UniqueConstraint(
+                fields=["iin"],
+                condition=~Q(iin=""),
+                name="iin_unique",
+                violation_error_message=_("Another person already has this IIN."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(surname="", surname_latin=""),
+                name="person_has_a_surname",
+                violation_error_message=_("Enter the surname in Cyrillic or in Latin script."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        cyrillic = " ".join(p for p in (self.surname, self.given_name, self.patronymic) if p)
+        latin = " ".join(
+            p for p in (self.surname_latin, self.given_name_latin, self.patronymic_latin) if p
+        )
+        return cyrillic or latin
+
+    @property
+    def birth_display(self) -> str:
+        if not self.birth_date:
+            return ""
+        if self.birth_date_precision == DatePrecision.YEAR:
+            return str(self.birth_date.year)
+        return self.birth_date.isoformat()
+
+    def refresh_derived_fields(self) -> None:
+        """Fill the Latin name from the Cyrillic when missing, and the search keys."""
+        for cyrillic, latin in (
+            ("surname", "surname_latin"),
+            ("given_name", "given_name_latin"),
+            ("patronymic", "patronymic_latin"),
+        ):
+            if getattr(self, cyrillic) and not getattr(self, latin):
+                setattr(self, latin, transliterate(getattr(self, cyrillic)))
+        self.search_key = search_key(
+            self.surname,
+            self.given_name,
+            self.patronymic,
+            "|",
+            self.surname_latin,
+            self.given_name_latin,
+            self.patronymic_latin,
+        )[:700]
+        self.document_key = normalise_document_number(self.document_number)
+
+    def save(self, *args, **kwargs) -> None:
+        self.refresh_derived_fields()
+        super().save(*args, **kwargs)
+
+
+class StatusChange(models.Model):
+    """Append-only history of a household's case: one row per status change or extension."""
+
+    household = models.ForeignKey(
+        Household,
+        verbose_name=_("household"),
+        on_delete=models.PROTECT,
+        related_name="status_changes",
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=HistoryKind.choices)
+    from_status = models.CharField(
+        _("from"), max_length=12, choices=CaseStatus.choices, blank=True
+    )
+    to_status = models.CharField(_("to"), max_length=12, choices=CaseStatus.choices)
+    effective_on = models.DateField(_("effective on"))
+    changed_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["household", "changed_at", "id"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status history")
+        indexes = [models.Index(fields=["to_status", "effective_on"], name="statuschange_to_date")]
+
+    def __str__(self) -> str:
+        return f"{self.household}: {self.from_status or '—'} → {self.to_status}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValidationError(_("Status history is append-only; it cannot be edited."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # noqa: ANN201 - Django's signature
+        raise ValidationError(_("Status history is append-only; it cannot be deleted."))

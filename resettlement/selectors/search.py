@@ -1,0 +1,60 @@
+"""Search in any script and case: names, references, document numbers, IINs.
+
+Every term is turned into a search key in Python (see ``text.search_key``) and matched against
+keys stored in the database, so neither SQLite nor PostgreSQL is ever asked to case-fold.
+Several words must all match (in any order and any name field).
+"""
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from ..models import Household, Person
+from ..text import normalise_document_number, search_key
+
+
+def _terms(query: str) -> list[str]:
+    return [t for t in query.split() if t]
+
+
+def person_term_filter(term: str, prefix: str = "") -> Q:
+    """Match one typed word against a person's names (either script), document or IIN."""
+    condition = Q()
+    key = search_key(term)
+    if key:
+        condition |= Q(**{f"{prefix}search_key__contains": key})
+    document = normalise_document_number(term)
+    if document:
+        condition |= Q(**{f"{prefix}document_key": document})
+    if term.isdigit() and len(term) == 12:
+        condition |= Q(**{f"{prefix}iin": term})
+    return condition
+
+
+def search_persons(queryset: QuerySet[Person], query: str) -> QuerySet[Person]:
+    """People whose names, document number or IIN match every word of ``query``."""
+    for term in _terms(query):
+        condition = person_term_filter(term) | Q(household__reference__iexact=term)
+        queryset = queryset.filter(condition)
+    return queryset
+
+
+def search_households(queryset: QuerySet[Household], query: str) -> QuerySet[Household]:
+    """Households whose reference matches, or that have one member matching every word."""
+    terms = _terms(query)
+    if not terms:
+        return queryset
+    member_match = Person.objects.filter(household=OuterRef("pk"))
+    for term in terms:
+        member_match = member_match.filter(person_term_filter(term))
+    by_reference = Q()
+    if len(terms) == 1:
+        by_reference = Q(reference__icontains=terms[0])
+    return queryset.filter(by_reference | Q(Exists(member_match)))
+
+
+def search_by_key(queryset: QuerySet, query: str) -> QuerySet:
+    """For reference rows with a ``search_key`` field (regions, countries, groups, programs)."""
+    for term in _terms(query):
+        key = search_key(term)
+        if key:
+            queryset = queryset.filter(search_key__contains=key)
+    return queryset
