@@ -21,7 +21,9 @@ def validate_iin(value: str) -> None:
         raise ValidationError(_("An IIN has exactly 12 digits."), code="iin_format")
     if not iin_checksum_ok(value):
         raise ValidationError(
-            _("This IIN is not valid: its last digit does not match. Check it against the document."),
+            _(
+                "This IIN is not valid: its last digit does not match. Check it against the document."
+            ),
             code="iin_checksum",
         )
 

@@ -154,10 +154,16 @@ class Household(models.Model):
     residence_permit_on = models.DateField(_("residence permit"), null=True, blank=True)
     citizenship_on = models.DateField(_("citizenship"), null=True, blank=True)
     commission_on = models.DateField(
-        _("commission date"), null=True, blank=True, help_text=_("Kyrgyzstan: interagency commission")
+        _("commission date"),
+        null=True,
+        blank=True,
+        help_text=_("Kyrgyzstan: interagency commission"),
     )
     certificate_number = models.CharField(
-        _("certificate number"), max_length=40, blank=True, help_text=_("Kyrgyzstan: kayrylman certificate")
+        _("certificate number"),
+        max_length=40,
+        blank=True,
+        help_text=_("Kyrgyzstan: kayrylman certificate"),
     )
     notes = models.TextField(_("notes"), blank=True)
     is_demo = models.BooleanField(_("demo data"), default=False, editable=False)
@@ -169,6 +175,15 @@ class Household(models.Model):
         ordering = ["-id"]
         verbose_name = _("household")
         verbose_name_plural = _("households")
+        # Permissions that are not about one model's rows; roles (auth groups) combine them.
+        permissions = [
+            ("change_case_status", _("Can change a case's status (decisions, arrival, closure)")),
+            ("view_reports", _("Can view reports and download aggregate CSV")),
+            ("export_personal_data", _("Can export personal data (names, documents, contacts)")),
+            ("import_households", _("Can import households from CSV")),
+            ("review_duplicates", _("Can decide on possible duplicate persons")),
+            ("override_quota", _("Can place a household over the regional quota")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["program", "reference"],
@@ -224,7 +239,10 @@ class Person(models.Model):
     patronymic_latin = models.CharField(_("patronymic (Latin)"), max_length=100, blank=True)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     birth_date = models.DateField(
-        _("date of birth"), null=True, blank=True, help_text=_("When only the year is known, enter 1 January.")
+        _("date of birth"),
+        null=True,
+        blank=True,
+        help_text=_("When only the year is known, enter 1 January."),
     )
     birth_date_precision = models.CharField(
         _("known to"), max_length=4, choices=DatePrecision.choices, default=DatePrecision.EXACT
@@ -291,6 +309,10 @@ class Person(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
+    def save(self, *args, **kwargs) -> None:
+        self.refresh_derived_fields()
+        super().save(*args, **kwargs)
+
     @property
     def full_name(self) -> str:
         cyrillic = " ".join(p for p in (self.surname, self.given_name, self.patronymic) if p)
@@ -327,10 +349,6 @@ class Person(models.Model):
         )[:700]
         self.document_key = normalise_document_number(self.document_number)
 
-    def save(self, *args, **kwargs) -> None:
-        self.refresh_derived_fields()
-        super().save(*args, **kwargs)
-
 
 class StatusChange(models.Model):
     """Append-only history of a household's case: one row per status change or extension."""
@@ -342,9 +360,7 @@ class StatusChange(models.Model):
         related_name="status_changes",
     )
     kind = models.CharField(_("kind"), max_length=12, choices=HistoryKind.choices)
-    from_status = models.CharField(
-        _("from"), max_length=12, choices=CaseStatus.choices, blank=True
-    )
+    from_status = models.CharField(_("from"), max_length=12, choices=CaseStatus.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=12, choices=CaseStatus.choices)
     effective_on = models.DateField(_("effective on"))
     changed_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
@@ -372,5 +388,5 @@ class StatusChange(models.Model):
             raise ValidationError(_("Status history is append-only; it cannot be edited."))
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):  # noqa: ANN201 - Django's signature
+    def delete(self, *args, **kwargs):
         raise ValidationError(_("Status history is append-only; it cannot be deleted."))

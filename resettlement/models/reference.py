@@ -31,6 +31,9 @@ class TranslatedNameMixin(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.name
+
     def save(self, *args, **kwargs) -> None:
         self.search_key = name_search_key(self)
         super().save(*args, **kwargs)
@@ -39,9 +42,6 @@ class TranslatedNameMixin(models.Model):
     def name(self) -> str:
         language = (translation.get_language() or "en").split("-")[0]
         return getattr(self, f"name_{language}", "") or self.name_en
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Program(TranslatedNameMixin):

@@ -32,7 +32,8 @@ def load_reference_data(apps: Any) -> None:
 
     for row in read("countries.json"):
         Country.objects.update_or_create(
-            code=row["code"], defaults={**{k: row[k] for k in names}, "search_key": name_search_key(row)}
+            code=row["code"],
+            defaults={**{k: row[k] for k in names}, "search_key": name_search_key(row)},
         )
 
     for row in read("regions.json"):

@@ -1,0 +1,10 @@
+"""Data entry in the Django admin. One module per area; each registers its own models."""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from . import cases, reference  # noqa: F401  (registration side effects)
+
+admin.site.site_header = _("Resettlement case tracker")
+admin.site.site_title = _("Resettlement tracker")
+admin.site.index_title = _("Case work")

@@ -1,0 +1,460 @@
+"""Admin for case work: households with their members, people, groups, status history."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from ..enums import CaseStatus, Relation
+from ..models import Group, Household, Person, StatusChange
+from ..selectors.search import search_households, search_persons
+from ..services.cases import (
+    TransitionError,
+    allowed_transitions,
+    case_transition,
+    extend_status,
+    open_case,
+)
+from .common import KeySearchMixin, ReadOnlyInline
+from .forms import ExtensionForm, HouseholdMembersFormSet, TransitionForm
+
+PERSON_ROWS = (
+    ("relation", "member_status", "sex"),
+    ("surname", "given_name", "patronymic"),
+    ("surname_latin", "given_name_latin", "patronymic_latin"),
+    ("birth_date", "birth_date_precision", "citizenship"),
+    ("document_type", "document_number", "iin"),
+    ("education", "occupation"),
+    ("languages", "phone"),
+)
+
+
+def member_count_subquery() -> Subquery:
+    counts = (
+        Person.objects.filter(household=OuterRef("pk"))
+        .order_by()
+        .values("household")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
+
+
+class PersonInline(admin.StackedInline):
+    model = Person
+    formset = HouseholdMembersFormSet
+    fieldsets = ((None, {"fields": PERSON_ROWS}),)
+    extra = 0
+    min_num = 1
+    classes = ("member-card",)
+
+    def get_extra(self, request: HttpRequest, obj: Household | None = None, **kwargs) -> int:
+        return 0 if obj else 2
+
+    def has_delete_permission(self, request: HttpRequest, obj: Household | None = None) -> bool:
+        # Once a case is under way its members stay on record: they leave or die, with a status.
+        if obj is not None and obj.status != CaseStatus.DRAFT:
+            return False
+        return super().has_delete_permission(request, obj)
+
+
+class StatusChangeInline(ReadOnlyInline):
+    model = StatusChange
+    fields = (
+        "effective_on",
+        "kind",
+        "from_status",
+        "to_status",
+        "reason",
+        "changed_by",
+        "changed_at",
+    )
+    readonly_fields = fields
+    show_change_link = False
+    verbose_name_plural = _("status history")
+    ordering = ("-changed_at", "-id")
+
+
+@admin.register(Household)
+class HouseholdAdmin(SimpleHistoryAdmin):
+    change_form_template = "admin/resettlement/household/change_form.html"
+    list_display = (
+        "reference",
+        "head_name",
+        "program",
+        "status",
+        "destination_region",
+        "group",
+        "origin_country",
+        "quota_year",
+        "members",
+    )
+    list_display_links = ("reference", "head_name")
+    list_filter = (
+        "program",
+        "status",
+        ("destination_region", admin.RelatedOnlyFieldListFilter),
+        ("group", admin.RelatedOnlyFieldListFilter),
+        ("origin_country", admin.RelatedOnlyFieldListFilter),
+        "quota_year",
+    )
+    list_select_related = ("program", "destination_region", "group", "origin_country")
+    search_fields = ("reference",)  # shows the box; the search itself is get_search_results
+    search_help_text = _(
+        "Reference, any member's name in Cyrillic or Latin, document number or IIN"
+    )
+    autocomplete_fields = ("group", "destination_region", "origin_country")
+    inlines = [PersonInline, StatusChangeInline]
+    list_per_page = 50
+    readonly_fields = (
+        "status_display",
+        "applied_on",
+        "decided_on",
+        "status_granted_on",
+        "status_expires_on",
+        "extensions_used",
+        "arrived_on",
+        "citizenship_on",
+    )
+    fieldsets = (
+        (
+            _("Case"),
+            {
+                "fields": (
+                    ("program", "reference"),
+                    "status_display",
+                    "group",
+                    "application_channel",
+                )
+            },
+        ),
+        (_("Origin"), {"fields": (("origin_country", "origin_area"),)}),
+        (_("Placement"), {"fields": (("destination_region", "quota_year"),)}),
+        (
+            _("Key dates"),
+            {
+                "fields": (
+                    ("applied_on", "decided_on"),
+                    ("status_granted_on", "status_expires_on", "extensions_used"),
+                    ("arrived_on", "residence_permit_on", "citizenship_on"),
+                ),
+                "description": _(
+                    "Dates of the case's steps are set by the status changes; "
+                    "use “Change status” with the effective date."
+                ),
+            },
+        ),
+        (
+            _("Kyrgyzstan"),
+            {"fields": (("commission_on", "certificate_number"),), "classes": ("collapse",)},
+        ),
+        (_("Notes"), {"fields": ("notes",)}),
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Household | None = None) -> tuple:
+        # The program fixes the reference series; a case does not move between programs.
+        return (*self.readonly_fields, "program", "reference") if obj else self.readonly_fields
+
+    def get_fieldsets(self, request: HttpRequest, obj: Household | None = None) -> tuple:
+        if obj:
+            return self.fieldsets
+        # A new case gets its reference when it is saved (see services.cases.open_case).
+        case, *rest = self.fieldsets
+        fields = ("program", "group", "application_channel")
+        return ((case[0], {"fields": fields}), *rest)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Household]:
+        heads = Person.objects.filter(household=OuterRef("pk"), relation=Relation.HEAD)
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                member_count=member_count_subquery(),
+                head_surname=Subquery(heads.values("surname")[:1]),
+                head_given_name=Subquery(heads.values("given_name")[:1]),
+                head_surname_latin=Subquery(heads.values("surname_latin")[:1]),
+                head_given_name_latin=Subquery(heads.values("given_name_latin")[:1]),
+            )
+        )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        return search_households(queryset, search_term), False
+
+    @admin.display(description=_("head of household"), ordering="head_surname")
+    def head_name(self, obj: Household) -> str:
+        cyrillic = " ".join(p for p in (obj.head_surname, obj.head_given_name) if p)
+        latin = " ".join(p for p in (obj.head_surname_latin, obj.head_given_name_latin) if p)
+        if cyrillic and latin and cyrillic != latin:
+            return f"{cyrillic} / {latin}"
+        return cyrillic or latin or "—"
+
+    @admin.display(description=_("members"), ordering="member_count")
+    def members(self, obj: Household) -> int:
+        return obj.member_count
+
+    @admin.display(description=_("status"))
+    def status_display(self, obj: Household) -> str:
+        return obj.get_status_display()
+
+    def save_model(self, request: HttpRequest, obj: Household, form, change: bool) -> None:
+        if change:
+            obj.save()
+        else:
+            open_case(household=obj, by=request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Household | None = None) -> bool:
+        # Cases keep their history for good; they are closed or withdrawn, never deleted.
+        return False
+
+    # --- status changes ---------------------------------------------------------------
+
+    def get_urls(self) -> list:
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:object_id>/status/",
+                view(self.transition_view),
+                name="resettlement_household_transition",
+            ),
+            path(
+                "<int:object_id>/extend/",
+                view(self.extension_view),
+                name="resettlement_household_extend",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _case_for_status_change(self, request: HttpRequest, object_id: int) -> Household:
+        household = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not request.user.has_perm("resettlement.change_case_status"):
+            raise PermissionDenied
+        return household
+
+    def _status_page(
+        self, request: HttpRequest, household: Household, form, title: str
+    ) -> HttpResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": household,
+            "title": title,
+            "form": form,
+            "history": household.status_changes.select_related("changed_by").order_by(
+                "-changed_at"
+            )[:5],
+        }
+        return TemplateResponse(request, "admin/resettlement/household/status_change.html", context)
+
+    def _back_to_case(self, household: Household) -> HttpResponseRedirect:
+        return HttpResponseRedirect(
+            reverse("admin:resettlement_household_change", args=[household.pk])
+        )
+
+    def transition_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        household = self._case_for_status_change(request, object_id)
+        if not allowed_transitions(household.status):
+            self.message_user(
+                request, _("This case is closed; its status cannot change."), messages.WARNING
+            )
+            return self._back_to_case(household)
+        form = TransitionForm(request.POST or None, status=household.status)
+        if request.method == "POST" and form.is_valid():
+            try:
+                case_transition(
+                    household=household,
+                    to=form.cleaned_data["to"],
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    on=form.cleaned_data["on"],
+                )
+            except TransitionError as error:
+                form.add_error(None, error)
+            else:
+                self.message_user(
+                    request,
+                    _("%(ref)s is now “%(status)s”.")
+                    % {"ref": household.reference, "status": household.get_status_display()},
+                    messages.SUCCESS,
+                )
+                return self._back_to_case(household)
+        title = _("Change the status of %(ref)s") % {"ref": household.reference}
+        return self._status_page(request, household, form, title)
+
+    def extension_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        household = self._case_for_status_change(request, object_id)
+        program = household.program
+        if program.max_extensions == 0:
+            self.message_user(
+                request,
+                _("%(program)s has no status extensions.") % {"program": program},
+                messages.WARNING,
+            )
+            return self._back_to_case(household)
+        form = ExtensionForm(request.POST or None, max_months=program.extension_max_months)
+        if request.method == "POST" and form.is_valid():
+            try:
+                extend_status(
+                    household=household,
+                    months=form.cleaned_data["months"],
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                )
+            except TransitionError as error:
+                form.add_error(None, error)
+            else:
+                self.message_user(
+                    request,
+                    _("The status of %(ref)s now expires on %(date)s.")
+                    % {"ref": household.reference, "date": household.status_expires_on},
+                    messages.SUCCESS,
+                )
+                return self._back_to_case(household)
+        title = _("Extend the status of %(ref)s") % {"ref": household.reference}
+        return self._status_page(request, household, form, title)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict | None = None,
+    ) -> HttpResponse:
+        extra_context = extra_context or {}
+        extra_context["can_change_status"] = request.user.has_perm(
+            "resettlement.change_case_status"
+        )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+
+@admin.register(Person)
+class PersonAdmin(SimpleHistoryAdmin):
+    list_display = (
+        "full_name",
+        "latin_name",
+        "household",
+        "relation",
+        "sex",
+        "birth_display",
+        "iin",
+        "document_number",
+        "member_status",
+    )
+    list_filter = ("household__program", "member_status", "sex", "relation", "education")
+    list_select_related = ("household",)
+    search_fields = ("iin",)
+    search_help_text = _("Name in Cyrillic or Latin, document number, IIN or case reference")
+    autocomplete_fields = ("household",)
+    fieldsets = ((None, {"fields": ("household", *PERSON_ROWS)}),)
+    list_per_page = 50
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        return search_persons(queryset, search_term), False
+
+    @admin.display(description=_("name (Latin)"))
+    def latin_name(self, obj: Person) -> str:
+        return " ".join(
+            p for p in (obj.surname_latin, obj.given_name_latin, obj.patronymic_latin) if p
+        )
+
+    @admin.display(description=_("born"), ordering="birth_date")
+    def birth_display(self, obj: Person) -> str:
+        return obj.birth_display
+
+    @admin.display(description=_("name"), ordering="surname")
+    def full_name(self, obj: Person) -> str:
+        return obj.full_name
+
+    def has_delete_permission(self, request: HttpRequest, obj: Person | None = None) -> bool:
+        return False
+
+
+class GroupHouseholdInline(ReadOnlyInline):
+    model = Household
+    fields = ("reference", "status", "destination_region", "origin_area", "members")
+    readonly_fields = fields
+    verbose_name_plural = _("households in this group")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("destination_region")
+            .annotate(member_count=member_count_subquery())
+        )
+
+    @admin.display(description=_("members"))
+    def members(self, obj: Household) -> int:
+        return obj.member_count
+
+
+@admin.register(Group)
+class GroupAdmin(KeySearchMixin, SimpleHistoryAdmin):
+    list_display = (
+        "name",
+        "program",
+        "status",
+        "origin_country",
+        "planned_size",
+        "household_count",
+        "people",
+    )
+    list_filter = ("program", "status", "origin_country")
+    list_select_related = ("program", "origin_country")
+    autocomplete_fields = ("origin_country", "transit_country")
+    inlines = [GroupHouseholdInline]
+    fieldsets = (
+        (None, {"fields": ("program", "name", "status")}),
+        (_("Route"), {"fields": (("origin_country", "origin_area"), "transit_country")}),
+        (
+            _("Size and dates"),
+            {"fields": ("planned_size", ("planned_on", "departed_on", "arrived_on"))},
+        ),
+        (_("Notes"), {"fields": ("notes",)}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
+        people = (
+            Person.objects.filter(household__group=OuterRef("pk"))
+            .order_by()
+            .values("household__group")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        households = (
+            Household.objects.filter(group=OuterRef("pk"))
+            .order_by()
+            .values("group")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                people_count=Coalesce(Subquery(people, output_field=IntegerField()), Value(0)),
+                households_count=Coalesce(
+                    Subquery(households, output_field=IntegerField()), Value(0)
+                ),
+            )
+        )
+
+    @admin.display(description=_("households"), ordering="households_count")
+    def household_count(self, obj: Group) -> int:
+        return obj.households_count
+
+    @admin.display(description=_("people"), ordering="people_count")
+    def people(self, obj: Group) -> int:
+        return obj.people_count
+
+    def has_delete_permission(self, request: HttpRequest, obj: Group | None = None) -> bool:
+        return False

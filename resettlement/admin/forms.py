@@ -1,0 +1,80 @@
+"""Forms used by the case admin: the member formset and the status-change forms."""
+
+from django import forms
+from django.contrib.admin.widgets import AdminDateWidget
+from django.forms.models import BaseInlineFormSet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..enums import REASON_REQUIRED, CaseStatus, Relation
+from ..services.cases import allowed_transitions
+
+
+class HouseholdMembersFormSet(BaseInlineFormSet):
+    """Checks across the members of one household before anything is saved."""
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        heads, iins = 0, {}
+        for form in self.forms:
+            if not hasattr(form, "cleaned_data") or not form.cleaned_data:
+                continue
+            if form.cleaned_data.get("DELETE"):
+                continue
+            if form.cleaned_data.get("relation") == Relation.HEAD:
+                heads += 1
+            iin = form.cleaned_data.get("iin")
+            if iin:
+                if iin in iins:
+                    raise forms.ValidationError(
+                        _("Two members have the same IIN %(iin)s. Each person has their own."),
+                        params={"iin": iin},
+                    )
+                iins[iin] = form
+        if heads != 1:
+            raise forms.ValidationError(
+                _("A household has exactly one head; this form has %(count)d.") % {"count": heads}
+            )
+
+
+class TransitionForm(forms.Form):
+    """Pick the next status from those the workflow allows, with its date and reason."""
+
+    to = forms.ChoiceField(label=_("New status"), widget=forms.RadioSelect)
+    on = forms.DateField(
+        label=_("Effective date"), initial=timezone.localdate, widget=AdminDateWidget
+    )
+    reason = forms.CharField(
+        label=_("Reason or note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Required for a hearing, refusal, withdrawal or return abroad."),
+    )
+
+    def __init__(self, *args, status: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = [(s.value, s.label) for s in allowed_transitions(status)]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        to = cleaned.get("to")
+        if to in REASON_REQUIRED and not cleaned.get("reason", "").strip():
+            self.add_error(
+                "reason", _("Give a reason for “%(to)s”.") % {"to": CaseStatus(to).label}
+            )
+        return cleaned
+
+
+class ExtensionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3, "cols": 60})
+    )
+
+    def __init__(self, *args, max_months: int, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["months"] = forms.IntegerField(
+            label=_("Extend by (months)"), min_value=1, max_value=max_months, initial=max_months
+        )
+        self.order_fields(["months", "reason"])

@@ -1,0 +1,155 @@
+"""Admin for reference data: programs, countries, regions and their quotas."""
+
+from django import forms
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from ..models import Country, Program, QuotaRevision, Region, RegionQuota
+from ..selectors.quotas import with_usage
+from ..services.quotas import revise_quota
+from .common import KeySearchMixin, ReadOnlyInline
+
+NAME_FIELDS = ("name_en", "name_ru", "name_kk", "name_ky")
+
+
+@admin.register(Program)
+class ProgramAdmin(KeySearchMixin, admin.ModelAdmin):
+    list_display = (
+        "code",
+        "name",
+        "country",
+        "currency",
+        "status_validity_months",
+        "max_extensions",
+    )
+    fieldsets = (
+        (None, {"fields": ("code", *NAME_FIELDS, "country", "ethnic_group", "legal_basis")}),
+        (_("Money"), {"fields": ("currency", "currency_symbol")}),
+        (
+            _("Status rules"),
+            {
+                "fields": (
+                    "reference_prefix",
+                    "status_validity_months",
+                    "max_extensions",
+                    "extension_max_months",
+                )
+            },
+        ),
+    )
+
+
+@admin.register(Country)
+class CountryAdmin(KeySearchMixin, admin.ModelAdmin):
+    list_display = ("code", *NAME_FIELDS)
+
+
+class QuotaSummaryInline(ReadOnlyInline):
+    model = RegionQuota
+    fields = ("program", "year", "places", "used", "remaining")
+    readonly_fields = fields
+    verbose_name_plural = _("quotas")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return with_usage(super().get_queryset(request).select_related("program"))
+
+    @admin.display(description=_("places used"))
+    def used(self, obj: RegionQuota) -> int:
+        return obj.places_used
+
+    @admin.display(description=_("places remaining"))
+    def remaining(self, obj: RegionQuota) -> int:
+        return obj.places_remaining
+
+
+@admin.register(Region)
+class RegionAdmin(KeySearchMixin, admin.ModelAdmin):
+    list_display = ("code", "name", "level", "parent", "is_designated")
+    list_filter = ("level", "is_designated", ("parent", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("parent",)
+    fields = ("code", "level", "parent", *NAME_FIELDS, "is_designated")
+    autocomplete_fields = ("parent",)
+    inlines = [QuotaSummaryInline]
+
+
+class QuotaRevisionInline(ReadOnlyInline):
+    model = QuotaRevision
+    fields = ("effective_on", "places_before", "places_after", "reason", "created_by", "created_at")
+    readonly_fields = fields
+    show_change_link = False
+    ordering = ("-effective_on", "-id")
+
+
+class RegionQuotaForm(forms.ModelForm):
+    """Any change of places is a revision: it needs a date and a reason."""
+
+    effective_on = forms.DateField(
+        label=_("effective from"), initial=timezone.localdate, widget=admin.widgets.AdminDateWidget
+    )
+    revision_reason = forms.CharField(
+        label=_("reason / legal act"),
+        max_length=300,
+        required=False,
+        help_text=_("Required when the number of places is set or changed."),
+    )
+
+    class Meta:
+        model = RegionQuota
+        fields = ("program", "region", "year", "places")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if "places" in self.changed_data and not cleaned.get("revision_reason", "").strip():
+            self.add_error("revision_reason", _("Give the reason or legal act for the change."))
+        return cleaned
+
+
+@admin.register(RegionQuota)
+class RegionQuotaAdmin(SimpleHistoryAdmin):
+    form = RegionQuotaForm
+    list_display = ("region", "program", "year", "places", "used", "remaining")
+    list_filter = ("year", "program", ("region", admin.RelatedOnlyFieldListFilter))
+    list_select_related = ("region", "program")
+    autocomplete_fields = ("region",)
+    inlines = [QuotaRevisionInline]
+    readonly_fields = ("used", "remaining")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return with_usage(super().get_queryset(request))
+
+    def get_fields(self, request: HttpRequest, obj: RegionQuota | None = None) -> list[str]:
+        fields = ["program", "region", "year", "places", "effective_on", "revision_reason"]
+        return [*fields, "used", "remaining"] if obj else fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: RegionQuota | None = None) -> tuple:
+        # Program, region and year identify a quota; a wrong one is a new quota, not an edit.
+        return ("program", "region", "year", "used", "remaining") if obj else ()
+
+    @admin.display(description=_("places used"))
+    def used(self, obj: RegionQuota) -> int:
+        return obj.places_used
+
+    @admin.display(description=_("places remaining"))
+    def remaining(self, obj: RegionQuota) -> int:
+        return obj.places_remaining
+
+    def save_model(
+        self, request: HttpRequest, obj: RegionQuota, form: forms.Form, change: bool
+    ) -> None:
+        if "places" in form.changed_data or not change:
+            revise_quota(
+                quota=obj,
+                places=form.cleaned_data["places"],
+                effective_on=form.cleaned_data["effective_on"],
+                reason=form.cleaned_data["revision_reason"] or str(_("Quota set")),
+                by=request.user,
+            )
+        else:
+            obj.save()
+
+    def has_delete_permission(self, request: HttpRequest, obj: RegionQuota | None = None) -> bool:
+        return False

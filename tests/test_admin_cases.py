@@ -1,0 +1,327 @@
+"""Data entry through the admin, as a clerk does it: forms posted through the test client."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from resettlement.enums import CaseStatus
+from resettlement.models import (
+    Country,
+    Group,
+    Household,
+    Person,
+    Program,
+    QuotaRevision,
+    Region,
+    RegionQuota,
+)
+from resettlement.services.cases import case_transition, open_case
+from resettlement.validators import make_iin
+
+pytestmark = pytest.mark.django_db
+
+
+def member_row(index: int, **fields: str) -> dict[str, str]:
+    row = {
+        "relation": "child",
+        "member_status": "abroad",
+        "sex": "F",
+        "surname": "Ахметова",
+        "given_name": f"Дочь{index}",
+        "patronymic": "",
+        "surname_latin": "",
+        "given_name_latin": "",
+        "patronymic_latin": "",
+        "birth_date": "2010-05-01",
+        "birth_date_precision": "day",
+        "citizenship": "AF",
+        "document_type": "passport",
+        "document_number": f"P{index:07d}",
+        "iin": "",
+        "education": "primary",
+        "occupation": "",
+        "languages": "Kazakh, Dari",
+        "phone": "",
+    }
+    row.update(fields)
+    return {f"members-{index}-{key}": value for key, value in row.items()}
+
+
+def household_post(members: list[dict[str, str]], **fields: str) -> dict[str, str]:
+    data = {
+        "program": str(Program.objects.get(code="KZ-KANDAS").pk),
+        "reference": "",
+        "group": "",
+        "application_channel": "consulate",
+        "origin_country": "AF",
+        "origin_area": "Balkh, Mazar-i-Sharif",
+        "destination_region": str(Region.objects.get(code="KZ-55").pk),
+        "quota_year": "",
+        "residence_permit_on": "",
+        "commission_on": "",
+        "certificate_number": "",
+        "notes": "",
+        "members-TOTAL_FORMS": str(len(members)),
+        "members-INITIAL_FORMS": "0",
+        "members-MIN_NUM_FORMS": "1",
+        "members-MAX_NUM_FORMS": "1000",
+        "status_changes-TOTAL_FORMS": "0",
+        "status_changes-INITIAL_FORMS": "0",
+        "status_changes-MIN_NUM_FORMS": "0",
+        "status_changes-MAX_NUM_FORMS": "1000",
+    }
+    for member in members:
+        data.update(member)
+    data.update(fields)
+    return data
+
+
+def family_of_eight() -> list[dict[str, str]]:
+    rows = [
+        member_row(
+            0,
+            relation="head",
+            sex="M",
+            given_name="Ерлан",
+            surname="Ахметов",
+            birth_date="1975-01-01",
+            birth_date_precision="year",
+            iin=make_iin("75010130012"),
+        ),
+        member_row(1, relation="spouse", given_name="Әлия", birth_date="1979-03-12"),
+    ]
+    rows += [member_row(i) for i in range(2, 8)]
+    return rows
+
+
+def test_it_saves_a_family_of_eight_in_one_post(admin_client, admin_user):
+    response = admin_client.post(
+        reverse("admin:resettlement_household_add"), household_post(family_of_eight())
+    )
+
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    household = Household.objects.get()
+    assert household.reference == f"KZ-{dt.date.today().year}-00001"
+    assert household.status == CaseStatus.DRAFT
+    assert household.members.count() == 8
+    head = household.members.get(relation="head")
+    assert (head.surname, head.surname_latin, head.birth_display) == ("Ахметов", "Akhmetov", "1975")
+    change = household.status_changes.get()
+    assert (change.kind, change.to_status, change.changed_by) == ("created", "draft", admin_user)
+
+
+def test_it_saves_nothing_when_one_member_row_is_invalid(admin_client):
+    members = family_of_eight()
+    members[5] = member_row(5, iin="123456789012")  # wrong check digit
+
+    response = admin_client.post(
+        reverse("admin:resettlement_household_add"), household_post(members)
+    )
+
+    assert response.status_code == 200
+    assert "This IIN is not valid" in response.content.decode()
+    assert Household.objects.count() == 0
+    assert Person.objects.count() == 0
+
+
+@pytest.mark.parametrize("heads", [0, 2])
+def test_it_refuses_a_household_without_exactly_one_head(admin_client, heads):
+    members = [member_row(i, relation="head" if i < heads else "child") for i in range(3)]
+
+    response = admin_client.post(
+        reverse("admin:resettlement_household_add"), household_post(members)
+    )
+
+    assert response.status_code == 200
+    assert "A household has exactly one head" in response.content.decode()
+    assert Household.objects.count() == 0
+
+
+def make_case(user, status_path=()) -> Household:
+    household = open_case(
+        household=Household(
+            program=Program.objects.get(code="KZ-KANDAS"),
+            origin_country=Country.objects.get(code="AF"),
+            destination_region=Region.objects.get(code="KZ-55"),
+            group=Group.objects.get_or_create(
+                program=Program.objects.get(code="KZ-KANDAS"),
+                name="Flight 1",
+                defaults={"origin_country": Country.objects.get(code="AF")},
+            )[0],
+        ),
+        by=user,
+        on=dt.date(2025, 1, 10),
+    )
+    Person.objects.create(
+        household=household, relation="head", surname="Масадыков", given_name="Нурлан", sex="M"
+    )
+    for step in status_path:
+        case_transition(household=household, to=step, by=user, on=dt.date(2025, 2, 1))
+    return household
+
+
+def test_it_changes_the_status_through_the_status_page(admin_client, admin_user):
+    household = make_case(admin_user, ["applied", "under_review"])
+    url = reverse("admin:resettlement_household_transition", args=[household.pk])
+
+    page = admin_client.get(url)
+    response = admin_client.post(
+        url, {"to": "granted", "on": "2025-03-01", "reason": "Commission decision"}
+    )
+
+    assert page.status_code == 200
+    assert [c[0] for c in page.context["form"].fields["to"].choices] == [
+        "hearing",
+        "granted",
+        "withdrawn",
+        "returned",
+    ]
+    assert response.status_code == 302
+    household.refresh_from_db()
+    assert (household.status, household.status_granted_on, household.status_expires_on) == (
+        "granted",
+        dt.date(2025, 3, 1),
+        dt.date(2026, 3, 1),
+    )
+    last = household.status_changes.latest("id")
+    assert (last.from_status, last.to_status, last.reason, last.changed_by) == (
+        "under_review",
+        "granted",
+        "Commission decision",
+        admin_user,
+    )
+
+
+def test_it_refuses_a_withdrawal_without_reason_and_changes_nothing(admin_client, admin_user):
+    household = make_case(admin_user, ["applied"])
+    url = reverse("admin:resettlement_household_transition", args=[household.pk])
+
+    response = admin_client.post(url, {"to": "withdrawn", "on": "2025-03-01", "reason": " "})
+
+    assert response.status_code == 200
+    assert "Give a reason for “Withdrawn”" in response.content.decode()
+    household.refresh_from_db()
+    assert household.status == "applied"
+    assert household.status_changes.count() == 2
+
+
+def test_it_refuses_the_status_page_to_a_clerk_without_the_permission(
+    client, django_user_model, admin_user
+):
+    household = make_case(admin_user)
+    clerk = django_user_model.objects.create_user("clerk", password="x", is_staff=True)
+    clerk.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_household", "change_household"])
+    )
+    client.force_login(clerk)
+
+    response = client.post(
+        reverse("admin:resettlement_household_transition", args=[household.pk]),
+        {"to": "applied", "on": "2025-03-01"},
+    )
+
+    assert response.status_code == 403
+    household.refresh_from_db()
+    assert household.status == "draft"
+
+
+@pytest.mark.parametrize("query", ["masadykov", "МАСАДЫКОВ", "масадыков нурлан", "Masadikov"])
+def test_it_finds_a_household_in_the_changelist_by_name_in_any_script(
+    admin_client, admin_user, query
+):
+    household = make_case(admin_user)
+    make_case(admin_user).members.update(surname="Другой", search_key="drugoi")
+
+    response = admin_client.get(reverse("admin:resettlement_household_changelist"), {"q": query})
+
+    assert [h.reference for h in response.context["cl"].result_list] == [household.reference]
+
+
+def test_it_lists_households_with_head_and_member_count(admin_client, admin_user):
+    household = make_case(admin_user)
+    Person.objects.create(household=household, relation="spouse", surname="Масадыкова", sex="F")
+
+    response = admin_client.get(reverse("admin:resettlement_household_changelist"))
+
+    row = response.context["cl"].result_list[0]
+    assert (row.reference, row.member_count, row.head_surname) == (
+        household.reference,
+        2,
+        "Масадыков",
+    )
+
+
+def test_it_records_a_quota_revision_with_its_reason(admin_client, admin_user):
+    quota = RegionQuota.objects.get(region__code="KZ-55", year=2026)
+    url = reverse("admin:resettlement_regionquota_change", args=[quota.pk])
+
+    form = {
+        "places": "1000",
+        "effective_on": "2026-06-01",
+        "revisions-TOTAL_FORMS": "0",
+        "revisions-INITIAL_FORMS": "0",
+    }
+
+    refused = admin_client.post(url, {**form, "revision_reason": ""})
+    saved = admin_client.post(url, {**form, "revision_reason": "Order No. 12"})
+
+    assert refused.status_code == 200
+    assert "Give the reason or legal act" in refused.content.decode()
+    assert saved.status_code == 302, saved.context["errors"]
+    quota.refresh_from_db()
+    assert quota.places == 1000
+    revision = QuotaRevision.objects.filter(quota=quota).latest("id")
+    assert (
+        revision.places_before,
+        revision.places_after,
+        revision.reason,
+        revision.created_by,
+    ) == (
+        977,
+        1000,
+        "Order No. 12",
+        admin_user,
+    )
+
+
+def test_it_shows_places_used_and_remaining_on_the_quota_list(admin_client, admin_user):
+    household = make_case(admin_user)
+    Household.objects.filter(pk=household.pk).update(quota_year=2026)
+
+    response = admin_client.get(
+        reverse("admin:resettlement_regionquota_changelist"), {"year": "2026"}
+    )
+
+    rows = {
+        q.region.code: (q.places, q.places_used, q.places_remaining)
+        for q in response.context["cl"].result_list
+    }
+    assert rows["KZ-55"] == (977, 1, 976)
+    assert rows["KZ-11"] == (285, 0, 285)
+
+
+@pytest.mark.parametrize(
+    "name", ["household", "person", "group", "region", "regionquota", "program", "country"]
+)
+def test_it_renders_every_changelist_and_add_page(admin_client, admin_user, name):
+    make_case(admin_user)
+
+    listing = admin_client.get(reverse(f"admin:resettlement_{name}_changelist"))
+    adding = admin_client.get(reverse(f"admin:resettlement_{name}_add"))
+
+    assert listing.status_code == 200
+    assert adding.status_code == 200
+    assert listing.context["cl"].result_count >= 1
+
+
+def test_it_shows_the_household_page_with_members_and_history(admin_client, admin_user):
+    household = make_case(admin_user, ["applied"])
+
+    response = admin_client.get(reverse("admin:resettlement_household_change", args=[household.pk]))
+
+    content = response.content.decode()
+    assert "Масадыков" in content
+    assert "Change status" in content
+    assert response.context["inline_admin_formsets"][1].formset.queryset.count() == 2
