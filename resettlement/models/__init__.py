@@ -1,9 +1,13 @@
 """The tracker's models, one module per area; import them from here."""
 
+from .audit import AccessKind, AccessLog
 from .cases import Group, Household, Person, StatusChange
 from .reference import Country, Program, QuotaRevision, Region, RegionQuota
+from .staff import StaffProfile, profile_for
 
 __all__ = [
+    "AccessKind",
+    "AccessLog",
     "Country",
     "Group",
     "Household",
@@ -12,5 +16,7 @@ __all__ = [
     "QuotaRevision",
     "Region",
     "RegionQuota",
+    "StaffProfile",
     "StatusChange",
+    "profile_for",
 ]
