@@ -1,7 +1,9 @@
 """Admin for case work: households with their members, people, groups, status history."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -25,13 +27,11 @@ from .common import KeySearchMixin, ReadOnlyInline
 from .forms import ExtensionForm, HouseholdMembersFormSet, TransitionForm
 
 PERSON_ROWS = (
-    ("relation", "member_status", "sex"),
+    ("relation", "sex", "birth_date", "birth_date_precision", "member_status"),
     ("surname", "given_name", "patronymic"),
     ("surname_latin", "given_name_latin", "patronymic_latin"),
-    ("birth_date", "birth_date_precision", "citizenship"),
-    ("document_type", "document_number", "iin"),
-    ("education", "occupation"),
-    ("languages", "phone"),
+    ("citizenship", "document_type", "document_number", "iin"),
+    ("education", "occupation", "languages", "phone"),
 )
 
 
@@ -57,6 +57,14 @@ class PersonInline(admin.StackedInline):
     def get_extra(self, request: HttpRequest, obj: Household | None = None, **kwargs) -> int:
         return 0 if obj else 2
 
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "citizenship":
+            # Countries are reference data: no add/edit/delete icons in every member card.
+            field.widget.can_add_related = field.widget.can_change_related = False
+            field.widget.can_delete_related = field.widget.can_view_related = False
+        return field
+
     def has_delete_permission(self, request: HttpRequest, obj: Household | None = None) -> bool:
         # Once a case is under way its members stay on record: they leave or die, with a status.
         if obj is not None and obj.status != CaseStatus.DRAFT:
@@ -77,6 +85,7 @@ class StatusChangeInline(ReadOnlyInline):
     )
     readonly_fields = fields
     show_change_link = False
+    classes = ("history-table",)
     verbose_name_plural = _("status history")
     ordering = ("-changed_at", "-id")
 
@@ -112,8 +121,10 @@ class HouseholdAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ("group", "destination_region", "origin_country")
     inlines = [PersonInline, StatusChangeInline]
     list_per_page = 50
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 80})},
+    }
     readonly_fields = (
-        "status_display",
         "applied_on",
         "decided_on",
         "status_granted_on",
@@ -126,16 +137,13 @@ class HouseholdAdmin(SimpleHistoryAdmin):
         (
             _("Case"),
             {
-                "fields": (
-                    ("program", "reference"),
-                    "status_display",
-                    "group",
-                    "application_channel",
-                )
+                "fields": (("program", "reference"), ("group", "application_channel")),
             },
         ),
-        (_("Origin"), {"fields": (("origin_country", "origin_area"),)}),
-        (_("Placement"), {"fields": (("destination_region", "quota_year"),)}),
+        (
+            _("Origin and placement"),
+            {"fields": (("origin_country", "origin_area"), ("destination_region", "quota_year"))},
+        ),
         (
             _("Key dates"),
             {
@@ -157,6 +165,14 @@ class HouseholdAdmin(SimpleHistoryAdmin):
         (_("Notes"), {"fields": ("notes",)}),
     )
 
+    def formfield_for_dbfield(self, db_field, request: HttpRequest, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name in ("origin_country", "destination_region"):
+            # Reference data is maintained on its own pages, not from inside a case.
+            field.widget.can_add_related = field.widget.can_change_related = False
+            field.widget.can_delete_related = False
+        return field
+
     def get_readonly_fields(self, request: HttpRequest, obj: Household | None = None) -> tuple:
         # The program fixes the reference series; a case does not move between programs.
         return (*self.readonly_fields, "program", "reference") if obj else self.readonly_fields
@@ -166,7 +182,7 @@ class HouseholdAdmin(SimpleHistoryAdmin):
             return self.fieldsets
         # A new case gets its reference when it is saved (see services.cases.open_case).
         case, *rest = self.fieldsets
-        fields = ("program", "group", "application_channel")
+        fields = ("program", ("group", "application_channel"))
         return ((case[0], {"fields": fields}), *rest)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Household]:
@@ -199,10 +215,6 @@ class HouseholdAdmin(SimpleHistoryAdmin):
     @admin.display(description=_("members"), ordering="member_count")
     def members(self, obj: Household) -> int:
         return obj.member_count
-
-    @admin.display(description=_("status"))
-    def status_display(self, obj: Household) -> str:
-        return obj.get_status_display()
 
     def save_model(self, request: HttpRequest, obj: Household, form, change: bool) -> None:
         if change:

@@ -96,12 +96,7 @@ class Household(models.Model):
     """A family's case: one application covers the whole household, however many members."""
 
     program = models.ForeignKey(Program, verbose_name=_("program"), on_delete=models.PROTECT)
-    reference = models.CharField(
-        _("reference"),
-        max_length=20,
-        blank=True,
-        help_text=_("Given automatically when left empty, e.g. KZ-2021-00035."),
-    )
+    reference = models.CharField(_("reference"), max_length=20, blank=True)
     group = models.ForeignKey(
         Group,
         verbose_name=_("group"),
