@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
                 ('name_kk', models.CharField(blank=True, max_length=200, verbose_name='name (Kazakh)')),
                 ('name_ky', models.CharField(blank=True, max_length=200, verbose_name='name (Kyrgyz)')),
                 ('search_key', models.CharField(blank=True, editable=False, max_length=900)),
-                ('code', models.CharField(max_length=10, unique=True, verbose_name='code')),
+                ('code', models.CharField(max_length=20, unique=True, verbose_name='code')),
                 ('country', models.CharField(help_text='ISO 3166 code', max_length=2, verbose_name='host country')),
                 ('currency', models.CharField(help_text='ISO 4217 code', max_length=3, verbose_name='currency')),
                 ('currency_symbol', models.CharField(max_length=8, verbose_name='currency symbol')),

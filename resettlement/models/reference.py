@@ -47,7 +47,7 @@ class TranslatedNameMixin(models.Model):
 class Program(TranslatedNameMixin):
     """A state return program: Kazakhstan's kandas (ex-Oralman) or Kyrgyzstan's kayrylman."""
 
-    code = models.CharField(_("code"), max_length=10, unique=True)
+    code = models.CharField(_("code"), max_length=20, unique=True)
     country = models.CharField(_("host country"), max_length=2, help_text=_("ISO 3166 code"))
     currency = models.CharField(_("currency"), max_length=3, help_text=_("ISO 4217 code"))
     currency_symbol = models.CharField(_("currency symbol"), max_length=8)
