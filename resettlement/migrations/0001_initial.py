@@ -86,7 +86,7 @@ class Migration(migrations.Migration):
             name='Household',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reference', models.CharField(blank=True, help_text='Given automatically when left empty, e.g. KZ-2021-00035.', max_length=20, verbose_name='reference')),
+                ('reference', models.CharField(blank=True, max_length=20, verbose_name='reference')),
                 ('origin_area', models.CharField(blank=True, help_text='Province, district, village', max_length=200, verbose_name='area of origin')),
                 ('quota_year', models.PositiveSmallIntegerField(blank=True, help_text='Only for families in the regional resettlement quota.', null=True, verbose_name='quota year')),
                 ('application_channel', models.CharField(blank=True, choices=[('consulate', 'Embassy or consulate abroad'), ('online', 'Online (e-government)'), ('service_centre', 'Public service centre'), ('migration_office', 'Migration office'), ('evacuation', 'State evacuation')], max_length=20, verbose_name='application channel')),
@@ -236,7 +236,7 @@ class Migration(migrations.Migration):
             name='HistoricalHousehold',
             fields=[
                 ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('reference', models.CharField(blank=True, help_text='Given automatically when left empty, e.g. KZ-2021-00035.', max_length=20, verbose_name='reference')),
+                ('reference', models.CharField(blank=True, max_length=20, verbose_name='reference')),
                 ('origin_area', models.CharField(blank=True, help_text='Province, district, village', max_length=200, verbose_name='area of origin')),
                 ('quota_year', models.PositiveSmallIntegerField(blank=True, help_text='Only for families in the regional resettlement quota.', null=True, verbose_name='quota year')),
                 ('application_channel', models.CharField(blank=True, choices=[('consulate', 'Embassy or consulate abroad'), ('online', 'Online (e-government)'), ('service_centre', 'Public service centre'), ('migration_office', 'Migration office'), ('evacuation', 'State evacuation')], max_length=20, verbose_name='application channel')),
