@@ -96,7 +96,6 @@ class HouseholdAdmin(SimpleHistoryAdmin):
     list_display = (
         "reference",
         "head_name",
-        "program",
         "status",
         "destination_region",
         "group",
@@ -121,6 +120,10 @@ class HouseholdAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ("group", "destination_region", "origin_country")
     inlines = [PersonInline, StatusChangeInline]
     list_per_page = 50
+
+    class Media:
+        css = {"all": ["resettlement/admin.css"]}
+
     formfield_overrides = {
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 80})},
     }
