@@ -387,7 +387,7 @@ class PersonAdmin(LocalizedChoicesMixin, SimpleHistoryAdmin):
     def birth_display(self, obj: Person) -> str:
         return obj.birth_display
 
-    @admin.display(description=_("name"), ordering="surname")
+    @admin.display(description=_("full name"), ordering="surname")
     def full_name(self, obj: Person) -> str:
         return obj.full_name
 
