@@ -41,6 +41,17 @@ def test_it_translates_every_string_of_our_code(language):
     assert catalog_problems(language) == []
 
 
+@pytest.mark.parametrize("domain", ["django", "djangojs"])
+def test_it_completes_djangos_own_kazakh_admin_catalogs(domain):
+    path = settings.LOCALE_PATHS[1] / "kk" / "LC_MESSAGES" / f"{domain}.po"
+    catalog = polib.pofile(str(path))
+
+    assert catalog.percent_translated() == 100
+    assert catalog.fuzzy_entries() == []
+    with translation.override("kk"):
+        assert translation.gettext("Recent actions") == "Соңғы әрекеттер"
+
+
 def test_it_reports_a_string_that_is_missing_from_the_catalog(tmp_path):
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "views.py").write_text(
@@ -459,3 +470,13 @@ def test_it_shows_names_in_both_scripts(client, superuser, case_data):
     assert "Масадыков Нурлан / Masadykov Nurlan" in households
     assert "Масадыкова Әлия" in people
     assert "Masadykova Aliya" in people
+
+
+def test_it_fills_gaps_in_djangos_kazakh_admin(client, superuser):
+    client.force_login(superuser)
+    client.cookies[LANGUAGE_COOKIE] = "kk"
+
+    response = client.post(reverse("admin:resettlement_household_add"), {})
+
+    page = response.content.decode()
+    assert "Төмендегі қателерді түзетіңіз." in page or "Төмендегі қатені түзетіңіз." in page

@@ -113,7 +113,9 @@ LANGUAGES = [
     ("kk", _("Kazakh")),
     ("ky", _("Kyrgyz")),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/: our own strings (makemessages writes here). locale_django/: Kazakh for Django's own
+# admin strings that Django does not translate yet (hand-maintained, never regenerated).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_django"]
 # Dates as 30.11.2026 in every language; kk has no format module in Django (see tracker/formats).
 FORMAT_MODULE_PATH = ["tracker.formats"]
 # Off on purpose: with it on, every year ({{ 2026 }}, quota years in admin lists) renders as
