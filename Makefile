@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum requirements.lock | cut -c1-12)
 DEV_ENV := DJANGO_DEBUG=1
 HOST ?= 127.0.0.1:8000
 
-.PHONY: install demo test lint format messages clean
+.PHONY: install demo test lint format messages translations clean
 
 install: $(STAMP)
 
@@ -19,6 +19,12 @@ $(STAMP): requirements.lock
 
 messages: install
 	$(DEV_ENV) $(BIN)/python manage.py compilemessages_py
+
+# Re-extract our strings into locale/{ru,kk,ky}/LC_MESSAGES/django.po (needs GNU gettext), then list
+# what is left to translate. Run after adding or changing any user-facing string.
+translations: install
+	$(DEV_ENV) $(BIN)/python manage.py makemessages -l ru -l kk -l ky --ignore=.venv --ignore=staticfiles --ignore=tests --add-location=file --no-obsolete
+	$(DEV_ENV) $(BIN)/python manage.py check_translations || true
 
 demo: install messages
 	$(DEV_ENV) $(BIN)/python manage.py migrate --no-input

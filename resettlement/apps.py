@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class ResettlementConfig(AppConfig):
     name = "resettlement"
     verbose_name = _("Resettlement")
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from .languages import remember_preferred_language
+
+        user_logged_in.connect(remember_preferred_language, dispatch_uid="preferred_language")

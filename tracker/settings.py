@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "resettlement.languages.PreferredLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -112,7 +113,14 @@ LANGUAGES = [
     ("kk", _("Kazakh")),
     ("ky", _("Kyrgyz")),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# locale/: our own strings (makemessages writes here). locale_django/: Kazakh for Django's own
+# admin strings that Django does not translate yet (hand-maintained, never regenerated).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale_django"]
+# Dates as 30.11.2026 in every language; kk has no format module in Django (see tracker/formats).
+FORMAT_MODULE_PATH = ["tracker.formats"]
+# Off on purpose: with it on, every year ({{ 2026 }}, quota years in admin lists) renders as
+# "2 026". Quantities and money are grouped explicitly with the ``number``/``money`` filters.
+USE_THOUSAND_SEPARATOR = False
 TIME_ZONE = "Asia/Almaty"
 USE_I18N = True
 USE_TZ = True

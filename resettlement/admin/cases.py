@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -25,6 +26,7 @@ from ..services.cases import (
 )
 from .common import KeySearchMixin, ReadOnlyInline
 from .forms import ExtensionForm, HouseholdMembersFormSet, TransitionForm
+from .languages import LocalizedChoicesMixin
 
 PERSON_ROWS = (
     ("relation", "sex", "birth_date", "birth_date_precision", "member_status"),
@@ -46,7 +48,7 @@ def member_count_subquery() -> Subquery:
     return Coalesce(Subquery(counts, output_field=IntegerField()), Value(0))
 
 
-class PersonInline(admin.StackedInline):
+class PersonInline(LocalizedChoicesMixin, admin.StackedInline):
     model = Person
     formset = HouseholdMembersFormSet
     fieldsets = ((None, {"fields": PERSON_ROWS}),)
@@ -328,7 +330,10 @@ class HouseholdAdmin(SimpleHistoryAdmin):
                 self.message_user(
                     request,
                     _("The status of %(ref)s now expires on %(date)s.")
-                    % {"ref": household.reference, "date": household.status_expires_on},
+                    % {
+                        "ref": household.reference,
+                        "date": date_format(household.status_expires_on),
+                    },
                     messages.SUCCESS,
                 )
                 return self._back_to_case(household)
@@ -350,7 +355,7 @@ class HouseholdAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(SimpleHistoryAdmin):
+class PersonAdmin(LocalizedChoicesMixin, SimpleHistoryAdmin):
     list_display = (
         "full_name",
         "latin_name",
@@ -385,7 +390,7 @@ class PersonAdmin(SimpleHistoryAdmin):
     def birth_display(self, obj: Person) -> str:
         return obj.birth_display
 
-    @admin.display(description=_("name"), ordering="surname")
+    @admin.display(description=_("full name"), ordering="surname")
     def full_name(self, obj: Person) -> str:
         return obj.full_name
 

@@ -12,6 +12,7 @@ from ..models import Country, Program, QuotaRevision, Region, RegionQuota
 from ..selectors.quotas import with_usage
 from ..services.quotas import revise_quota
 from .common import KeySearchMixin, ReadOnlyInline
+from .languages import LocalizedNameOrderingMixin
 
 NAME_FIELDS = ("name_en", "name_ru", "name_kk", "name_ky")
 
@@ -44,8 +45,8 @@ class ProgramAdmin(KeySearchMixin, admin.ModelAdmin):
 
 
 @admin.register(Country)
-class CountryAdmin(KeySearchMixin, admin.ModelAdmin):
-    list_display = ("code", *NAME_FIELDS)
+class CountryAdmin(LocalizedNameOrderingMixin, KeySearchMixin, admin.ModelAdmin):
+    list_display = ("code", "name", *NAME_FIELDS)
 
 
 class QuotaSummaryInline(ReadOnlyInline):

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -322,7 +323,7 @@ class Person(models.Model):
             return ""
         if self.birth_date_precision == DatePrecision.YEAR:
             return str(self.birth_date.year)
-        return self.birth_date.isoformat()
+        return date_format(self.birth_date, "SHORT_DATE_FORMAT")
 
     def refresh_derived_fields(self) -> None:
         """Fill the Latin name from the Cyrillic when missing, and the search keys."""

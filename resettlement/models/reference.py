@@ -38,10 +38,17 @@ class TranslatedNameMixin(models.Model):
         self.search_key = name_search_key(self)
         super().save(*args, **kwargs)
 
-    @property
-    def name(self) -> str:
-        language = (translation.get_language() or "en").split("-")[0]
-        return getattr(self, f"name_{language}", "") or self.name_en
+    def _name(self) -> str:
+        return getattr(self, localized_name_field(), "") or self.name_en
+
+    _name.short_description = _("name")  # the admin's column header for ``name``
+    name = property(_name)
+
+
+def localized_name_field() -> str:
+    """``name_ru``, ``name_kk``... for the active language; ``name_en`` for any other."""
+    language = (translation.get_language() or "en").split("-")[0]
+    return f"name_{language}" if language in ("en", "ru", "kk", "ky") else "name_en"
 
 
 class Program(TranslatedNameMixin):
