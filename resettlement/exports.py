@@ -234,11 +234,20 @@ def _aliased(columns: list[ExportColumn], sql_escape: bool) -> dict[str, Express
 
 
 def queryset_lines(
-    queryset: QuerySet, columns: list[ExportColumn], dialect: CsvDialect
+    queryset: QuerySet,
+    columns: list[ExportColumn],
+    dialect: CsvDialect,
+    *,
+    use_copy: bool | None = None,
 ) -> Iterator[str | bytes]:
-    """Stream ``queryset`` as CSV: through COPY on PostgreSQL, else in chunks via Python."""
+    """Stream ``queryset`` as CSV: through COPY on PostgreSQL, else in chunks via Python.
+
+    ``use_copy=False`` forces the Python path (tests compare the two on PostgreSQL).
+    """
     header = [c.code for c in columns]
-    if connection.vendor == "postgresql":
+    if use_copy is None:
+        use_copy = connection.vendor == "postgresql"
+    if use_copy:
         return _copy_lines(queryset, columns, header, dialect)
     aliases = _aliased(columns, sql_escape=False)
     values = queryset.annotate(**aliases).values_list(*aliases).iterator(chunk_size=2000)
