@@ -13,7 +13,9 @@ from django.utils.safestring import SafeString, mark_safe
 Number = int | float | Decimal
 
 WIDTH = 720
-LABEL_WIDTH = 200
+LABEL_WIDTH = 200  # the least room for bar labels; longer labels get more, up to MAX_LABEL
+MAX_LABEL = 42  # characters; longer labels are shortened (the full text is in the tooltip)
+CHAR_WIDTH = 6.6  # of the 12px sans-serif labels, roughly
 VALUE_WIDTH = 60
 BAR = 14
 GAP = 8
@@ -24,12 +26,16 @@ def _fmt(value: Number) -> str:
     return f"{value:,}".replace(",", "\u202f") if isinstance(value, int) else str(value)
 
 
+def _short(label: str) -> str:
+    return label if len(label) <= MAX_LABEL else label[: MAX_LABEL - 1] + "…"
+
+
 def _heading(title: str) -> str:
     return f'<text class="chart-title" x="0" y="16">{escape(title)}</text>'
 
 
 def _legend(series: Sequence[tuple[str, Sequence[Number]]], y: int) -> list[str]:
-    parts, x = [], LABEL_WIDTH
+    parts, x = [], 0
     for index, (name, _values) in enumerate(series):
         parts.append(
             f'<rect class="s{index}" x="{x}" y="{y}" width="12" height="12"/>'
@@ -46,7 +52,8 @@ def bar_chart(
     if not labels:
         return mark_safe("")
     top = max((max((v or 0 for v in values), default=0) for _n, values in series), default=0)
-    scale = (WIDTH - LABEL_WIDTH - VALUE_WIDTH) / top if top else 0
+    label_width = max(LABEL_WIDTH, round(max(len(_short(x)) for x in labels) * CHAR_WIDTH) + 12)
+    scale = (WIDTH - label_width - VALUE_WIDTH) / top if top else 0
     row_height = BAR * len(series) + GAP
     legend = HEADING + (24 if len(series) > 1 else 0)
     height = legend + row_height * len(labels) + GAP
@@ -61,18 +68,18 @@ def bar_chart(
     for row, label in enumerate(labels):
         y0 = legend + row * row_height + GAP // 2
         parts.append(
-            f'<text class="label" x="{LABEL_WIDTH - 6}" y="{y0 + row_height // 2}" '
-            f'text-anchor="end">{escape(label)}</text>'
+            f'<text class="label" x="{label_width - 6}" y="{y0 + row_height // 2}" '
+            f'text-anchor="end">{escape(_short(label))}</text>'
         )
         for index, (name, values) in enumerate(series):
             value = values[row] or 0
             y = y0 + index * BAR
             width = round(float(value) * scale, 1)
             parts.append(
-                f'<rect class="bar s{index}" x="{LABEL_WIDTH}" y="{y}" width="{width}" '
+                f'<rect class="bar s{index}" x="{label_width}" y="{y}" width="{width}" '
                 f'height="{BAR - 2}"><title>{escape(label)} — {escape(name)}: '
                 f"{escape(_fmt(value))}</title></rect>"
-                f'<text class="value" x="{LABEL_WIDTH + width + 4}" y="{y + BAR - 4}">'
+                f'<text class="value" x="{label_width + width + 4}" y="{y + BAR - 4}">'
                 f"{escape(_fmt(value))}</text>"
             )
     parts.append("</svg>")
@@ -118,10 +125,12 @@ def line_chart(
                 f'cy="{y_of(v or 0)}" r="3"><title>{escape(labels[i])}: '
                 f"{escape(_fmt(v or 0))}</title></circle>"
             )
-    for i in sorted({0, len(labels) - 1}):
+    for i, anchor in ((0, "start"), (len(labels) - 1, "end")):
         parts.append(
             f'<text class="label" x="{round(left + i * step, 1)}" y="{height - 8}" '
-            f'text-anchor="middle">{escape(labels[i])}</text>'
+            f'text-anchor="{anchor}">{escape(labels[i])}</text>'
         )
+        if len(labels) == 1:
+            break
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 (every data text above is escaped)

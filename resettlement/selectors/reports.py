@@ -592,6 +592,7 @@ def _by_sex_table(
     code: str,
     title: str | Promise,
     first: Column,
+    label: str | Promise,
     keys: Iterable[tuple[str, str | Promise]],
     counts: dict[tuple[str, str], int],
 ) -> Table:
@@ -603,7 +604,7 @@ def _by_sex_table(
             rows.append((key, label, female, male, female + male))
     columns = [
         first,
-        Column(f"{first.code}_label", first.label),
+        Column(f"{first.code}_label", label),
         Column("female", _("Women"), numeric=True),
         Column("male", _("Men"), numeric=True),
         Column("total", _("Total"), numeric=True),
@@ -633,6 +634,7 @@ def demographics(scope: Scope) -> list[Table]:
             "age",
             _("Age on arrival and sex"),
             Column("age_band", _("Age band code"), on_page=False),
+            _("Age band"),
             AGE_BANDS,
             ages,
         ),
@@ -640,6 +642,7 @@ def demographics(scope: Scope) -> list[Table]:
             "education",
             _("Education and sex"),
             Column("education", _("Education code"), on_page=False),
+            _("Education"),
             Education.choices,
             merged,
         ),
