@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import charts
 from .csv_format import CsvDialect
+from .enums import CaseStatus
 from .exports import (
     csv_response,
     household_export_columns,
@@ -201,6 +202,18 @@ def scope_for(request: HttpRequest, filterset: HouseholdFilter) -> Scope:
     )
 
 
+def filter_summary(filterset: HouseholdFilter) -> list[tuple[str, str]]:
+    """The chosen filters as (label, value) text, for the printed page."""
+    summary = []
+    for name, value in filterset.chosen.items():
+        if name == "status":
+            text = ", ".join(str(CaseStatus(v).label) for v in value)
+        else:
+            text = str(value)
+        summary.append((str(filterset.form.fields[name].label), text))
+    return summary
+
+
 def _csv_links(request: HttpRequest, tables: list[Table]) -> list[dict]:
     links = []
     for table in tables:
@@ -254,6 +267,7 @@ def report(request: HttpRequest, name: str) -> HttpResponse:
         "tables": _csv_links(request, tables),
         "charts": spec.charts(tables),
         "reports": REPORTS.values(),
+        "filter_summary": filter_summary(filterset),
     }
     return render(request, "reports/report.html", context)
 

@@ -436,3 +436,17 @@ def test_it_runs_the_same_number_of_queries_for_3_or_30_households(
     assert page.status_code == 200
     assert Household.objects.count() == households
     assert Person.objects.count() == 2 * households
+
+
+def test_it_renders_the_site_layout_with_language_and_a_working_switcher(manager_client):
+    page = manager_client.get(reverse("reports:index"))
+    switched = manager_client.post(
+        reverse("set_language"), {"language": "ru", "next": reverse("reports:index")}
+    )
+
+    content = page.content.decode()
+    assert '<html lang="en">' in content
+    assert f'action="{reverse("set_language")}"' in content
+    assert f'href="{reverse("admin:index")}"' in content  # staff see the link to case work
+    assert switched.status_code == 302
+    assert switched.cookies["django_language"].value == "ru"
