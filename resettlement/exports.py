@@ -31,7 +31,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Concat, NullIf, Substr
-from django.db.models.lookups import In
+from django.db.models.lookups import Regex
 from django.http import HttpRequest, StreamingHttpResponse
 
 from .csv_format import FORMULA_TRIGGERS, PERSON_COLUMNS, CsvDialect, csv_writer, escape_cell
@@ -57,17 +57,28 @@ class IsoDate(Func):
 
 @dataclass(frozen=True)
 class ExportColumn:
+    """``fixed``: the values come from a fixed set (choices, formatted dates) that never starts
+    with a formula character, so the SQL path skips the escaping expression for speed."""
+
     code: str
     expression: Expression | F
     numeric: bool = False
+    fixed: bool = False
+
+
+#: A cell that starts with one of ``FORMULA_TRIGGERS`` ("-" first, so it is not a range).
+TRIGGER_PATTERN = "^[-" + "".join(c for c in FORMULA_TRIGGERS if c != "-") + "]"
 
 
 def escaped(expression: Expression) -> Expression:
-    """SQL twin of ``escape_cell``: prefix an apostrophe when the first character triggers."""
-    first = Substr(expression, 1, 1)
+    """SQL twin of ``escape_cell``: prefix an apostrophe when the first character triggers.
+
+    A regular expression is about twice as fast on PostgreSQL as comparing the first character
+    with a list. Empty cells become NULL, which COPY writes unquoted, as Python's csv does.
+    """
     return NullIf(
         Case(
-            When(In(first, list(FORMULA_TRIGGERS)), then=Concat(Value("'"), expression)),
+            When(Regex(expression, TRIGGER_PATTERN), then=Concat(Value("'"), expression)),
             default=expression,
             output_field=CharField(),
         ),
@@ -77,6 +88,43 @@ def escaped(expression: Expression) -> Expression:
 
 def _date(field: str) -> IsoDate:
     return IsoDate(F(field))
+
+
+#: Choices and dates: their values never start with a formula character.
+FIXED_PERSON_COLUMNS = frozenset(
+    {
+        "household_status",
+        "application_channel",
+        "applied_on",
+        "decided_on",
+        "arrived_on",
+        "status_granted_on",
+        "status_expires_on",
+        "residence_permit_on",
+        "citizenship_on",
+        "relation",
+        "sex",
+        "birth_date",
+        "birth_date_precision",
+        "document_type",
+        "education",
+        "member_status",
+    }
+)
+FIXED_HOUSEHOLD_COLUMNS = frozenset(
+    {
+        "status",
+        "application_channel",
+        "applied_on",
+        "decided_on",
+        "arrived_on",
+        "status_granted_on",
+        "status_expires_on",
+        "residence_permit_on",
+        "citizenship_on",
+        "commission_on",
+    }
+)
 
 
 def person_export_columns() -> list[ExportColumn]:
@@ -119,7 +167,7 @@ def person_export_columns() -> list[ExportColumn]:
     columns = []
     for code in PERSON_COLUMNS:
         expression, numeric = expressions.get(code, (F(code), False))
-        columns.append(ExportColumn(code, expression, numeric))
+        columns.append(ExportColumn(code, expression, numeric, fixed=code in FIXED_PERSON_COLUMNS))
     return columns
 
 
@@ -192,7 +240,8 @@ def household_export_columns() -> list[ExportColumn]:
     columns = []
     for code in HOUSEHOLD_COLUMNS:
         expression, numeric = expressions.get(code, (F(code), False))
-        columns.append(ExportColumn(code, expression, numeric))
+        fixed = code in FIXED_HOUSEHOLD_COLUMNS
+        columns.append(ExportColumn(code, expression, numeric, fixed=fixed))
     return columns
 
 
@@ -228,7 +277,7 @@ def _aliased(columns: list[ExportColumn], sql_escape: bool) -> dict[str, Express
     for i, column in enumerate(columns):
         expression = column.expression
         if sql_escape and not column.numeric:
-            expression = escaped(expression)
+            expression = NullIf(expression, Value("")) if column.fixed else escaped(expression)
         result[f"c{i:02d}"] = expression
     return result
 
@@ -256,6 +305,10 @@ def queryset_lines(
     return _lines(header, rows, dialect)
 
 
+#: Bytes of COPY output gathered before each write to the client.
+COPY_CHUNK = 64 * 1024
+
+
 def _copy_lines(
     queryset: QuerySet, columns: list[ExportColumn], header: list[str], dialect: CsvDialect
 ) -> Iterator[str | bytes]:
@@ -268,10 +321,17 @@ def _copy_lines(
         statement = psycopg.ClientCursor(raw.connection).mogrify(sql, params)
         delimiter = "';'" if dialect.delimiter == ";" else "','"
         copy_sql = f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, DELIMITER {delimiter})"
+        buffer = bytearray()
         with raw.copy(copy_sql) as copy:
             for row in copy:
                 # PostgreSQL sends one row per message, ending in LF; the CSV files use CRLF.
-                yield bytes(row[:-1]) + b"\r\n"
+                buffer += row
+                buffer[-1:] = b"\r\n"
+                if len(buffer) >= COPY_CHUNK:
+                    yield bytes(buffer)
+                    buffer.clear()
+        if buffer:
+            yield bytes(buffer)
 
 
 def csv_response(lines: Iterable[str | bytes], filename: str) -> StreamingHttpResponse:

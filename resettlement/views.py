@@ -302,7 +302,7 @@ def export_persons(request: HttpRequest) -> HttpResponse:
     return personal_data_response(
         request=request,
         what="persons.csv",
-        queryset=persons.order_by("household", "pk"),
+        queryset=persons.order_by("household_id", "pk"),
         columns=person_export_columns(),
         dialect=CsvDialect.from_param(request.GET.get("dialect")),
         filters=request_filters(request),

@@ -198,10 +198,53 @@ def test_it_writes_the_same_bytes_on_every_database(exporter_client, family):
     )
 
 
+#: Cells that must be escaped, and look-alikes that must not.
+EDGE_CELLS = [
+    "=1+1",
+    "+77015551234",
+    "-5",
+    "@SUM(A1)",
+    "\tTab",
+    "\rReturn",
+    "'quoted",
+    "''",
+    "a=b",
+    " =space first",
+    "",
+    'comma, "quote"',
+    "semi;colon",
+    "line\nbreak",
+    "Әлия Қасымқызы",
+]
+ESCAPED_EDGE_CELLS = [
+    "'=1+1",
+    "'+77015551234",
+    "'-5",
+    "'@SUM(A1)",
+    "'\tTab",
+    "'\rReturn",
+    "''quoted",
+    "'''",
+    "a=b",
+    " =space first",
+    "",
+    'comma, "quote"',
+    "semi;colon",
+    "line\nbreak",
+    "Әлия Қасымқызы",
+]
+
+
+def add_edge_members(h: Household) -> None:
+    for index, cell in enumerate(EDGE_CELLS):
+        member(h, "child", "F", None, occupation=cell, languages=cell, document_number=f"E{index}")
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
 def test_it_gives_the_same_file_through_copy_as_through_python(family):
     build_world()
-    persons = Person.objects.order_by("household", "pk")
+    add_edge_members(family[0])
+    persons = Person.objects.order_by("household_id", "pk")
 
     for dialect in (PLAIN, EXCEL):
         copied = b"".join(
@@ -214,6 +257,18 @@ def test_it_gives_the_same_file_through_copy_as_through_python(family):
 
         assert copied == written
         assert copied.count(b"\r\n") >= Person.objects.count() + 1
+
+
+def test_it_escapes_each_edge_cell_as_escape_cell_does(exporter_client, family):
+    add_edge_members(family[0])
+
+    rows = csv_rows(exporter_client.get(PERSONS))
+
+    by_document = {row[29]: row for row in rows[1:]}
+    cells = [by_document[f"E{i}"] for i in range(len(EDGE_CELLS))]
+    assert [row[32] for row in cells] == ESCAPED_EDGE_CELLS  # occupation
+    assert [row[33] for row in cells] == ESCAPED_EDGE_CELLS  # languages
+    assert [unescape_cell(row[32]) for row in cells] == EDGE_CELLS
 
 
 def test_it_exports_households_with_head_and_member_count(exporter_client, family):

@@ -49,7 +49,9 @@ def export_persons_csv(
 ) -> HttpResponse:
     """The selected people, in the columns of /exports/persons.csv."""
     persons = (
-        persons_for(request.user).filter(pk__in=queryset.values("pk")).order_by("household", "pk")
+        persons_for(request.user)
+        .filter(pk__in=queryset.values("pk"))
+        .order_by("household_id", "pk")
     )
     return personal_data_response(
         request=request,
