@@ -450,3 +450,18 @@ def test_it_renders_the_site_layout_with_language_and_a_working_switcher(manager
     assert f'href="{reverse("admin:index")}"' in content  # staff see the link to case work
     assert switched.status_code == 302
     assert switched.cookies["django_language"].value == "ru"
+
+
+def test_it_lists_the_seeded_age_band_limits_in_the_admin(admin_client):
+    response = admin_client.get(reverse("admin:resettlement_agebandlimits_changelist"))
+
+    rows = [
+        (limits.program.code, limits.sex, limits.adult_from, limits.pension_from)
+        for limits in response.context["cl"].result_list
+    ]
+    assert sorted(rows) == [
+        ("KG-KAYRYLMAN", "F", 18, 58),
+        ("KG-KAYRYLMAN", "M", 18, 63),
+        ("KZ-KANDAS", "F", 18, 61),
+        ("KZ-KANDAS", "M", 18, 63),
+    ]
