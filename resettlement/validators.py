@@ -17,7 +17,7 @@ def iin_checksum_ok(iin: str) -> bool:
 
 
 def validate_iin(value: str) -> None:
-    if len(value) != 12 or not value.isdigit():
+    if len(value) != 12 or not (value.isascii() and value.isdigit()):
         raise ValidationError(_("An IIN has exactly 12 digits."), code="iin_format")
     if not iin_checksum_ok(value):
         raise ValidationError(

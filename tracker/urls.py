@@ -19,4 +19,5 @@ urlpatterns = [
     # Ours first: it also saves the choice as the user's preferred language.
     path("i18n/setlang/", set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("resettlement.urls")),
 ]

@@ -27,6 +27,7 @@ from ..services.cases import (
 from .common import KeySearchMixin, ReadOnlyInline
 from .forms import ExtensionForm, HouseholdMembersFormSet, TransitionForm
 from .languages import LocalizedChoicesMixin
+from .reports import ExportActionsMixin, export_households_csv, export_persons_csv
 
 PERSON_ROWS = (
     ("relation", "sex", "birth_date", "birth_date_precision", "member_status"),
@@ -93,7 +94,8 @@ class StatusChangeInline(ReadOnlyInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(SimpleHistoryAdmin):
+class HouseholdAdmin(ExportActionsMixin, SimpleHistoryAdmin):
+    actions = [export_households_csv]
     change_form_template = "admin/resettlement/household/change_form.html"
     list_display = (
         "reference",
@@ -355,7 +357,8 @@ class HouseholdAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(LocalizedChoicesMixin, SimpleHistoryAdmin):
+class PersonAdmin(LocalizedChoicesMixin, ExportActionsMixin, SimpleHistoryAdmin):
+    actions = [export_persons_csv]
     list_display = (
         "full_name",
         "latin_name",

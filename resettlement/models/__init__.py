@@ -3,11 +3,13 @@
 from .audit import AccessKind, AccessLog
 from .cases import Group, Household, Person, StatusChange
 from .reference import Country, Program, QuotaRevision, Region, RegionQuota
+from .reports import AgeBandLimits
 from .staff import StaffProfile, profile_for
 
 __all__ = [
     "AccessKind",
     "AccessLog",
+    "AgeBandLimits",
     "Country",
     "Group",
     "Household",

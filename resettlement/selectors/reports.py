@@ -1,0 +1,765 @@
+"""The ministries' standard reports: one function per report, shared by its page and its CSV.
+
+Every figure is counted by the database (``values().annotate()``); Python only reshapes the
+handful of aggregate rows (a pivot, a running total, percentages), so the number of queries of a
+report does not depend on the number of households. Each function takes a :class:`Scope` (the
+households the user may see, already filtered) and returns :class:`Table` objects whose column
+codes are the CSV header.
+
+Counting rules (also in the README):
+
+- *people* are members of a household (``Person`` rows); a household's case status is theirs;
+- a person *arrived* on their household's arrival date (``Household.arrived_on``);
+- districts count towards their oblast (quotas are set per oblast);
+- under a quota, people of refused, withdrawn and returned cases, and members who left or died,
+  take no place; people of households not yet arrived hold a place (*reserved*).
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import (
+    Case,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, ExtractYear, TruncMonth
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from ..enums import (
+    OPEN_STATUSES,
+    RELEASED_STATUSES,
+    CaseStatus,
+    Education,
+    MemberStatus,
+    RegionLevel,
+    Sex,
+)
+from ..enums import CaseStatus as S
+from ..models import (
+    AgeBandLimits,
+    Country,
+    Group,
+    Household,
+    Person,
+    Program,
+    Region,
+    RegionQuota,
+)
+from ..models.reports import DEFAULT_ADULT_FROM, DEFAULT_PENSION_FROM
+
+#: Members who no longer take up a quota place.
+GONE = (MemberStatus.LEFT, MemberStatus.DECEASED)
+
+
+@dataclass(frozen=True)
+class Period:
+    """An inclusive date range; either end may be open."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    def apply(self, queryset: QuerySet, date_field: str) -> QuerySet:
+        if self.start:
+            queryset = queryset.filter(**{f"{date_field}__gte": self.start})
+        if self.end:
+            queryset = queryset.filter(**{f"{date_field}__lte": self.end})
+        return queryset
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a report covers: visible, filtered households and groups, a period, today's date."""
+
+    households: QuerySet[Household]
+    groups: QuerySet[Group]
+    period: Period = field(default_factory=Period)
+    program: Program | None = None
+    region: Region | None = None
+    today: dt.date = field(default_factory=dt.date.today)
+
+    @property
+    def persons(self) -> QuerySet[Person]:
+        return Person.objects.filter(household__in=self.households)
+
+
+@dataclass(frozen=True)
+class Column:
+    """``code`` is the stable CSV header; ``label`` the page's heading."""
+
+    code: str
+    label: str | Promise
+    numeric: bool = False
+    on_page: bool = True
+
+
+@dataclass
+class Table:
+    """One rectangle of figures. ``totals`` (page only) lines up with ``columns``."""
+
+    code: str
+    title: str | Promise
+    columns: list[Column]
+    rows: list[tuple]
+    totals: tuple | None = None
+    note: str | Promise = ""
+
+    @property
+    def page_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.on_page]
+
+    @property
+    def page_rows(self) -> list[tuple]:
+        keep = [i for i, c in enumerate(self.columns) if c.on_page]
+        return [tuple(row[i] for i in keep) for row in self.rows]
+
+    @property
+    def page_totals(self) -> tuple | None:
+        if self.totals is None:
+            return None
+        return tuple(v for v, c in zip(self.totals, self.columns, strict=True) if c.on_page)
+
+    @property
+    def page_body(self) -> list[list[tuple[object, bool]]]:
+        """Rows for the page as (value, is_numeric) pairs."""
+        flags = [c.numeric for c in self.page_columns]
+        return [list(zip(row, flags, strict=True)) for row in self.page_rows]
+
+    @property
+    def page_footer(self) -> list[tuple[object, bool]] | None:
+        if self.totals is None:
+            return None
+        return list(zip(self.page_totals, [c.numeric for c in self.page_columns], strict=True))
+
+    def column(self, code: str) -> list:
+        index = [c.code for c in self.columns].index(code)
+        return [row[index] for row in self.rows]
+
+
+def percent(part: int, whole: int) -> Decimal | None:
+    """``part`` as a percentage of ``whole``, to one decimal; None when ``whole`` is zero."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def column_sums(rows: Iterable[tuple], columns: list[Column], label: str | Promise) -> tuple:
+    """A totals row: sums of numeric columns, ``label`` in the first column shown on the page."""
+    rows = list(rows)
+    totals: list = []
+    for i, column in enumerate(columns):
+        if column.numeric:
+            totals.append(sum(row[i] or 0 for row in rows))
+        else:
+            totals.append("")
+    first_shown = next(i for i, c in enumerate(columns) if c.on_page)
+    totals[first_shown] = label
+    return tuple(totals)
+
+
+def oblast_of(region_field: str) -> Case:
+    """The oblast (or city) a household's region belongs to: districts roll up to their parent."""
+    return Case(
+        When(**{f"{region_field}__level": RegionLevel.DISTRICT}, then=F(f"{region_field}__parent")),
+        default=F(region_field),
+    )
+
+
+def in_quota_region(outer_region: str, prefix: str = "household__destination_region") -> Q:
+    return Q(**{prefix: OuterRef(outer_region)}) | Q(
+        **{f"{prefix}__parent": OuterRef(outer_region)}
+    )
+
+
+def _status_order(value: str) -> int:
+    return list(CaseStatus.values).index(value) if value in CaseStatus.values else 99
+
+
+def _regions(ids: Iterable[int | None]) -> dict[int, Region]:
+    return Region.objects.in_bulk([i for i in ids if i is not None])
+
+
+# --- overview -------------------------------------------------------------------------------
+
+
+def overview(scope: Scope) -> list[Table]:
+    """Per program: open cases by status; people arrived this year and in all; quota this year.
+
+    "This year" is the year of the period's end (default: today), so a past year can be shown.
+    """
+    as_of = scope.period.end or scope.today
+    year = as_of.year
+    programs = Program.objects.all()
+    if scope.program:
+        programs = programs.filter(pk=scope.program.pk)
+    programs = list(programs)
+
+    by_status = (
+        scope.households.filter(status__in=OPEN_STATUSES)
+        .order_by()
+        .values("program", "status")
+        .annotate(households=Count("pk", distinct=True), people=Count("members"))
+    )
+    names = {p.pk: p for p in programs}
+    status_rows = sorted(
+        (
+            (
+                names[r["program"]].code,
+                names[r["program"]].name,
+                r["status"],
+                CaseStatus(r["status"]).label,
+                r["households"],
+                r["people"],
+            )
+            for r in by_status
+            if r["program"] in names
+        ),
+        key=lambda row: (row[0], _status_order(row[2])),
+    )
+    status_columns = [
+        Column("program", _("Program code"), on_page=False),
+        Column("program_name", _("Program")),
+        Column("status", _("Status code"), on_page=False),
+        Column("status_label", _("Status")),
+        Column("households", _("Households"), numeric=True),
+        Column("people", _("People"), numeric=True),
+    ]
+
+    arrived = Q(household__arrived_on__isnull=False, household__arrived_on__lte=as_of)
+    in_quota = Q(household__quota_year=year) & ~Q(household__status__in=RELEASED_STATUSES)
+    in_quota &= ~Q(member_status__in=GONE)
+    people = {
+        r["household__program"]: r
+        for r in scope.persons.order_by()
+        .values("household__program")
+        .annotate(
+            arrived_this_year=Count("pk", filter=arrived & Q(household__arrived_on__year=year)),
+            arrived_total=Count("pk", filter=arrived),
+            quota_arrived=Count("pk", filter=arrived & in_quota),
+        )
+    }
+    quotas = RegionQuota.objects.filter(year=year)
+    if scope.region:
+        quotas = quotas.filter(Q(region=scope.region) | Q(region__parent=scope.region))
+    places = {
+        r["program"]: r["places"]
+        for r in quotas.order_by().values("program").annotate(places=Sum("places"))
+    }
+    summary_rows = []
+    for program in programs:
+        counts = people.get(program.pk, {})
+        quota_arrived = counts.get("quota_arrived", 0)
+        quota = places.get(program.pk, 0)
+        summary_rows.append(
+            (
+                program.code,
+                program.name,
+                counts.get("arrived_this_year", 0),
+                counts.get("arrived_total", 0),
+                quota,
+                quota_arrived,
+                percent(quota_arrived, quota),
+            )
+        )
+    summary_columns = [
+        Column("program", _("Program code"), on_page=False),
+        Column("program_name", _("Program")),
+        Column("arrived_this_year", _("People arrived in %(year)s") % {"year": year}, True),
+        Column("arrived_total", _("People arrived since the program began"), True),
+        Column("quota_places", _("Quota places %(year)s") % {"year": year}, True),
+        Column("quota_arrived", _("Arrived under the quota"), True),
+        Column("quota_percent", _("Quota fulfilled, %"), True),
+    ]
+    return [
+        Table(
+            "summary",
+            _("Arrivals and quota, as of %(date)s") % {"date": as_of.isoformat()},
+            summary_columns,
+            summary_rows,
+        ),
+        Table(
+            "open_cases",
+            _("Open cases by status"),
+            status_columns,
+            status_rows,
+            column_sums(status_rows, status_columns, _("Total")),
+        ),
+    ]
+
+
+# --- status grants --------------------------------------------------------------------------
+
+
+def _months(first: dt.date, last: dt.date) -> list[dt.date]:
+    months, month = [], first.replace(day=1)
+    while month <= last:
+        months.append(month)
+        month = (month + dt.timedelta(days=32)).replace(day=1)
+    return months
+
+
+def status_grants(scope: Scope) -> list[Table]:
+    """Statuses granted per month (households and people) with the running total since the start.
+
+    The running total includes grants before the period, so it answers "how many as of the
+    1st of the next month" whatever the period shown.
+    """
+    granted = scope.households.filter(status_granted_on__isnull=False)
+    before = {"households": 0, "people": 0}
+    if scope.period.start:
+        before = granted.filter(status_granted_on__lt=scope.period.start).aggregate(
+            households=Count("pk", distinct=True), people=Count("members")
+        )
+    monthly = {
+        r["month"]: r
+        for r in scope.period.apply(granted, "status_granted_on")
+        .annotate(month=TruncMonth("status_granted_on"))
+        .order_by()
+        .values("month")
+        .annotate(households=Count("pk", distinct=True), people=Count("members"))
+    }
+    rows = []
+    if monthly:
+        first = scope.period.start or min(monthly)
+        last = scope.period.end or max(monthly)
+        running_households, running_people = before["households"], before["people"]
+        for month in _months(first, last):
+            counts = monthly.get(month, {"households": 0, "people": 0})
+            running_households += counts["households"]
+            running_people += counts["people"]
+            rows.append(
+                (
+                    month.strftime("%Y-%m"),
+                    counts["households"],
+                    counts["people"],
+                    running_households,
+                    running_people,
+                )
+            )
+    columns = [
+        Column("month", _("Month")),
+        Column("households", _("Households granted"), numeric=True),
+        Column("people", _("People granted"), numeric=True),
+        Column("households_running_total", _("Households, running total"), numeric=True),
+        Column("people_running_total", _("People, running total"), numeric=True),
+    ]
+    totals = None
+    if rows:
+        totals = (
+            _("Total"),
+            sum(r[1] for r in rows),
+            sum(r[2] for r in rows),
+            rows[-1][3],
+            rows[-1][4],
+        )
+    return [
+        Table(
+            "by_month",
+            _("Statuses granted by month"),
+            columns,
+            rows,
+            totals,
+            note=_("Running totals include every grant before the period shown."),
+        )
+    ]
+
+
+# --- arrivals -------------------------------------------------------------------------------
+
+
+def arrivals(scope: Scope) -> list[Table]:
+    """People arrived, by destination region × year of arrival, and by country of origin."""
+    arrived = scope.period.apply(
+        scope.persons.filter(household__arrived_on__isnull=False), "household__arrived_on"
+    )
+    cells = list(
+        arrived.annotate(
+            region_id=oblast_of("household__destination_region"),
+            year=ExtractYear("household__arrived_on"),
+        )
+        .order_by()
+        .values("region_id", "year")
+        .annotate(people=Count("pk"))
+    )
+    regions = _regions(c["region_id"] for c in cells)
+    years = sorted({c["year"] for c in cells})
+    grid: dict[int | None, dict[int, int]] = {}
+    for cell in cells:
+        grid.setdefault(cell["region_id"], {})[cell["year"]] = cell["people"]
+
+    def region_key(region_id: int | None) -> str:
+        return regions[region_id].code if region_id in regions else "~"
+
+    region_rows = []
+    for region_id in sorted(grid, key=region_key):
+        region = regions.get(region_id)
+        counts = [grid[region_id].get(year, 0) for year in years]
+        region_rows.append(
+            (
+                region.code if region else "",
+                region.name if region else str(_("not recorded")),
+                *counts,
+                sum(counts),
+            )
+        )
+    region_columns = [
+        Column("region_code", _("Code")),
+        Column("region", _("Destination region")),
+        *(Column(str(year), str(year), numeric=True) for year in years),
+        Column("total", _("Total"), numeric=True),
+    ]
+
+    by_country = list(
+        arrived.order_by()
+        .values("household__origin_country")
+        .annotate(households=Count("household", distinct=True), people=Count("pk"))
+    )
+    countries = Country.objects.in_bulk([r["household__origin_country"] for r in by_country])
+    country_rows = sorted(
+        (
+            (
+                code,
+                countries[code].name,
+                r["households"],
+                r["people"],
+            )
+            for r in by_country
+            for code in [r["household__origin_country"]]
+        ),
+        key=lambda row: (-row[3], row[0]),
+    )
+    country_columns = [
+        Column("country_code", _("Code")),
+        Column("country", _("Country of origin")),
+        Column("households", _("Households"), numeric=True),
+        Column("people", _("People"), numeric=True),
+    ]
+    return [
+        Table(
+            "by_region",
+            _("People arrived by destination region and year"),
+            region_columns,
+            region_rows,
+            column_sums(region_rows, region_columns, _("Total")),
+        ),
+        Table(
+            "by_country",
+            _("People arrived by country of origin"),
+            country_columns,
+            country_rows,
+            column_sums(country_rows, country_columns, _("Total")),
+        ),
+    ]
+
+
+# --- quota fulfilment -----------------------------------------------------------------------
+
+
+def quota_fulfilment(scope: Scope) -> list[Table]:
+    """Per region and year: quota (current revision), reserved, arrived, remaining, percent.
+
+    The period selects quota years (the years of its start and end).
+    """
+    quotas = RegionQuota.objects.select_related("program", "region")
+    if scope.program:
+        quotas = quotas.filter(program=scope.program)
+    if scope.region:
+        quotas = quotas.filter(Q(region=scope.region) | Q(region__parent=scope.region))
+    if scope.period.start:
+        quotas = quotas.filter(year__gte=scope.period.start.year)
+    if scope.period.end:
+        quotas = quotas.filter(year__lte=scope.period.end.year)
+    placed = (
+        scope.persons.filter(
+            in_quota_region("region"),
+            household__program=OuterRef("program"),
+            household__quota_year=OuterRef("year"),
+        )
+        .exclude(household__status__in=RELEASED_STATUSES)
+        .exclude(member_status__in=GONE)
+    )
+
+    def count_of(people: QuerySet[Person]) -> Coalesce:
+        counted = people.order_by().values("household__program").annotate(n=Count("pk"))
+        return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), Value(0))
+
+    quotas = quotas.annotate(
+        reserved=count_of(placed.filter(household__arrived_on__isnull=True)),
+        arrived=count_of(placed.filter(household__arrived_on__isnull=False)),
+    ).order_by("-year", "program__code", "region__code")
+    rows = [
+        (
+            q.year,
+            q.program.code,
+            q.region.code,
+            q.region.name,
+            q.places,
+            q.reserved,
+            q.arrived,
+            q.places - q.reserved - q.arrived,
+            percent(q.arrived, q.places),
+        )
+        for q in quotas
+    ]
+    columns = [
+        Column("year", _("Year")),
+        Column("program", _("Program")),
+        Column("region_code", _("Code")),
+        Column("region", _("Region")),
+        Column("quota", _("Quota"), numeric=True),
+        Column("reserved", _("Reserved"), numeric=True),
+        Column("arrived", _("Arrived"), numeric=True),
+        Column("remaining", _("Remaining"), numeric=True),
+        Column("percent", _("Fulfilled, %"), numeric=True),
+    ]
+    totals = None
+    if rows:
+        sums = column_sums(rows, columns, _("Total"))
+        totals = (*sums[:-1], percent(sums[6], sums[4]))
+    return [
+        Table(
+            "by_region",
+            _("Quota fulfilment by region and year"),
+            columns,
+            rows,
+            totals,
+            note=_(
+                "Reserved: people placed under the quota who have not arrived yet. "
+                "Refused, withdrawn and returned cases and members who left take no place."
+            ),
+        )
+    ]
+
+
+# --- demographics ---------------------------------------------------------------------------
+
+AGE_BANDS = (
+    ("minor", _("Minors")),
+    ("working", _("Working age")),
+    ("pension", _("Pension age")),
+    ("unknown", _("Age not known")),
+)
+
+
+def _limit(field_name: str, default: int) -> Coalesce:
+    limits = AgeBandLimits.objects.filter(
+        program=OuterRef("household__program"), sex=OuterRef("sex")
+    ).values(field_name)[:1]
+    return Coalesce(Subquery(limits, output_field=IntegerField()), Value(default))
+
+
+def with_age_band(persons: QuerySet[Person]) -> QuerySet[Person]:
+    """Annotate ``age_band``: minor, working, pension (age on arrival) or unknown."""
+    arrived, born = "household__arrived_on", "birth_date"
+    persons = persons.annotate(
+        _arr_month=ExtractMonth(arrived),
+        _arr_day=ExtractDay(arrived),
+        _born_month=ExtractMonth(born),
+        _born_day=ExtractDay(born),
+    )
+    birthday_to_come = Q(_arr_month__lt=F("_born_month")) | Q(
+        _arr_month=F("_born_month"), _arr_day__lt=F("_born_day")
+    )
+    persons = persons.annotate(
+        age=ExtractYear(arrived)
+        - ExtractYear(born)
+        - Case(When(birthday_to_come, then=Value(1)), default=Value(0)),
+        adult_from=_limit("adult_from", DEFAULT_ADULT_FROM),
+        pension_from=_limit("pension_from", DEFAULT_PENSION_FROM),
+    )
+    return persons.annotate(
+        age_band=Case(
+            When(birth_date__isnull=True, then=Value("unknown")),
+            When(age__lt=F("adult_from"), then=Value("minor")),
+            When(age__lt=F("pension_from"), then=Value("working")),
+            default=Value("pension"),
+        )
+    )
+
+
+def _by_sex_table(
+    code: str,
+    title: str | Promise,
+    first: Column,
+    label: str | Promise,
+    keys: Iterable[tuple[str, str | Promise]],
+    counts: dict[tuple[str, str], int],
+) -> Table:
+    rows = []
+    for key, label in keys:
+        female = counts.get((key, Sex.FEMALE), 0)
+        male = counts.get((key, Sex.MALE), 0)
+        if female or male:
+            rows.append((key, label, female, male, female + male))
+    columns = [
+        first,
+        Column(f"{first.code}_label", label),
+        Column("female", _("Women"), numeric=True),
+        Column("male", _("Men"), numeric=True),
+        Column("total", _("Total"), numeric=True),
+    ]
+    return Table(code, title, columns, rows, column_sums(rows, columns, _("Total")))
+
+
+def demographics(scope: Scope) -> list[Table]:
+    """People arrived in the period by age band on arrival and sex, and by education and sex."""
+    arrived = scope.period.apply(
+        scope.persons.filter(household__arrived_on__isnull=False), "household__arrived_on"
+    )
+    ages = {
+        (r["age_band"], r["sex"]): r["n"]
+        for r in with_age_band(arrived).order_by().values("age_band", "sex").annotate(n=Count("pk"))
+    }
+    education = {
+        (r["education"] or Education.UNKNOWN, r["sex"]): r["n"]
+        for r in arrived.order_by().values("education", "sex").annotate(n=Count("pk"))
+    }
+    # Blank education and "unknown" are one row.
+    merged: dict[tuple[str, str], int] = {}
+    for key, n in education.items():
+        merged[key] = merged.get(key, 0) + n
+    tables = [
+        _by_sex_table(
+            "age",
+            _("Age on arrival and sex"),
+            Column("age_band", _("Age band code"), on_page=False),
+            _("Age band"),
+            AGE_BANDS,
+            ages,
+        ),
+        _by_sex_table(
+            "education",
+            _("Education and sex"),
+            Column("education", _("Education code"), on_page=False),
+            _("Education"),
+            Education.choices,
+            merged,
+        ),
+    ]
+    tables[0].note = _(
+        "Age on the household's arrival date. Working and pension ages are set per program "
+        "and sex in the admin (Age band limits)."
+    )
+    return tables
+
+
+# --- groups ---------------------------------------------------------------------------------
+
+GROUP_BUCKETS = (
+    (
+        "in_process",
+        _("In process"),
+        (S.DRAFT, S.APPLIED, S.UNDER_REVIEW, S.HEARING, S.GRANTED),
+    ),
+    ("in_transit", _("In transit"), (CaseStatus.IN_TRANSIT,)),
+    ("arrived", _("Arrived"), (CaseStatus.ARRIVED, CaseStatus.SETTLED, CaseStatus.CITIZENSHIP)),
+    ("refused_withdrawn", _("Refused or withdrawn"), (CaseStatus.REFUSED, CaseStatus.WITHDRAWN)),
+    ("returned", _("Returned abroad"), (CaseStatus.RETURNED,)),
+    ("closed", _("Closed"), (CaseStatus.CLOSED,)),
+)
+
+
+def groups(scope: Scope) -> list[Table]:
+    """Each group: planned size, members by their case's status, and where they were placed.
+
+    The program, group and origin filters choose groups; the other filters choose the members
+    counted. The period selects groups by planned date.
+    """
+    chosen = scope.groups.select_related("program", "origin_country")
+    chosen = scope.period.apply(chosen, "planned_on")
+    members = Q(households__in=scope.households)
+    annotations = {
+        "households_n": Count("households", filter=members, distinct=True),
+        "people_n": Count("households__members", filter=members),
+    }
+    for code, _label, statuses in GROUP_BUCKETS:
+        annotations[f"n_{code}"] = Count(
+            "households__members", filter=members & Q(households__status__in=statuses)
+        )
+    chosen = chosen.annotate(**annotations).order_by("program__code", "planned_on", "name")
+    group_rows = [
+        (
+            g.pk,
+            g.name,
+            g.program.code,
+            g.origin_country.name,
+            g.get_status_display(),
+            g.planned_size,
+            g.households_n,
+            g.people_n,
+            *(getattr(g, f"n_{code}") for code, _label, _s in GROUP_BUCKETS),
+        )
+        for g in chosen
+    ]
+    group_columns = [
+        Column("group_id", _("Id"), on_page=False),
+        Column("group", _("Group")),
+        Column("program", _("Program")),
+        Column("origin_country", _("From")),
+        Column("status", _("Group status")),
+        Column("planned_size", _("Planned"), numeric=True),
+        Column("households", _("Households"), numeric=True),
+        Column("people", _("People"), numeric=True),
+        *(Column(code, label, numeric=True) for code, label, _s in GROUP_BUCKETS),
+    ]
+    group_ids = [row[0] for row in group_rows]
+    placements = list(
+        scope.persons.filter(household__group__in=group_ids)
+        .annotate(region_id=oblast_of("household__destination_region"))
+        .order_by()
+        .values("household__group", "region_id")
+        .annotate(households=Count("household", distinct=True), people=Count("pk"))
+    )
+    regions = _regions(p["region_id"] for p in placements)
+    names = {row[0]: row[1] for row in group_rows}
+    order = {gid: i for i, gid in enumerate(group_ids)}
+    placement_rows = [
+        (
+            names[p["household__group"]],
+            regions[p["region_id"]].code if p["region_id"] else "",
+            regions[p["region_id"]].name if p["region_id"] else str(_("not placed yet")),
+            p["households"],
+            p["people"],
+        )
+        for p in sorted(
+            placements,
+            key=lambda p: (
+                order[p["household__group"]],
+                regions[p["region_id"]].code if p["region_id"] else "~",
+            ),
+        )
+    ]
+    placement_columns = [
+        Column("group", _("Group")),
+        Column("region_code", _("Code")),
+        Column("region", _("Placed in")),
+        Column("households", _("Households"), numeric=True),
+        Column("people", _("People"), numeric=True),
+    ]
+    return [
+        Table(
+            "groups",
+            _("Groups: planned size and members by case status"),
+            group_columns,
+            group_rows,
+            column_sums(group_rows, group_columns, _("Total")),
+        ),
+        Table(
+            "placements",
+            _("Where each group's members were placed"),
+            placement_columns,
+            placement_rows,
+            column_sums(placement_rows, placement_columns, _("Total")),
+        ),
+    ]

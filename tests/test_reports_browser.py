@@ -1,0 +1,63 @@
+"""A real browser signs in, opens the arrivals report and finds the chart drawn."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.db import connections
+
+from tests.reports_fixtures import build_world, user_with
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+pytestmark = [
+    # serialized_rollback: the flush after a transactional test would drop the reference data.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
+]
+
+
+@pytest.fixture
+def browser_page():
+    # Playwright's sync API runs an event loop in this thread; Django's async-safety check
+    # would otherwise refuse the database calls of the test and its fixtures.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+            )
+            yield browser.new_page()
+            # The test's database connection lives in a context that Playwright's greenlets
+            # keep apart; close it here, or PostgreSQL cannot drop the test database.
+            connections.close_all()
+            browser.close()
+    finally:
+        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def test_it_draws_the_arrivals_chart_for_a_signed_in_manager(
+    live_server, django_user_model, browser_page
+):
+    build_world()
+    user_with(django_user_model, "manager", "view_reports")
+    page = browser_page
+
+    page.goto(f"{live_server.url}/reports/arrivals/?date_from=2021-09-01&date_to=2021-09-30")
+    page.fill("#id_username", "manager")
+    page.fill("#id_password", "pw-for-tests-only")
+    page.click("input[type=submit]")
+    page.wait_for_selector("svg.chart")
+
+    assert page.url.endswith("/reports/arrivals/?date_from=2021-09-01&date_to=2021-09-30")
+    bars = page.locator("svg.chart").first.locator("rect.bar")
+    assert bars.count() == 5  # five regions
+    widths = [float(bars.nth(i).get_attribute("width")) for i in range(5)]
+    assert all(width > 0 for width in widths)
+    assert page.locator("table[data-table=by_region] tfoot").inner_text().split() == [
+        "Total",
+        "35",
+        "35",
+    ]
