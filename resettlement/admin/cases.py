@@ -15,6 +15,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ..enums import CaseStatus, Relation
 from ..models import Group, Household, Person, StatusChange
+from ..selectors.access import groups_for
 from ..selectors.search import search_households, search_persons
 from ..services.cases import (
     TransitionError,
@@ -22,6 +23,12 @@ from ..services.cases import (
     case_transition,
     extend_status,
     open_case,
+)
+from .access import (
+    PersonalDataViewLogMixin,
+    ScopedAdminMixin,
+    ScopedInlineMixin,
+    VersionedAdminMixin,
 )
 from .common import KeySearchMixin, ReadOnlyInline
 from .forms import ExtensionForm, HouseholdMembersFormSet, TransitionForm
@@ -91,7 +98,11 @@ class StatusChangeInline(ReadOnlyInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(SimpleHistoryAdmin):
+class HouseholdAdmin(
+    PersonalDataViewLogMixin, VersionedAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
+):
+    scope_path = ""
+    access_log_what = "household"
     change_form_template = "admin/resettlement/household/change_form.html"
     list_display = (
         "reference",
@@ -106,7 +117,7 @@ class HouseholdAdmin(SimpleHistoryAdmin):
     )
     list_display_links = ("reference", "head_name")
     list_filter = (
-        "program",
+        ("program", admin.RelatedOnlyFieldListFilter),
         "status",
         ("destination_region", admin.RelatedOnlyFieldListFilter),
         ("group", admin.RelatedOnlyFieldListFilter),
@@ -347,7 +358,9 @@ class HouseholdAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(SimpleHistoryAdmin):
+class PersonAdmin(PersonalDataViewLogMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    scope_path = "household"
+    access_log_what = "person"
     list_display = (
         "full_name",
         "latin_name",
@@ -359,7 +372,13 @@ class PersonAdmin(SimpleHistoryAdmin):
         "document_number",
         "member_status",
     )
-    list_filter = ("household__program", "member_status", "sex", "relation", "education")
+    list_filter = (
+        ("household__program", admin.RelatedOnlyFieldListFilter),
+        "member_status",
+        "sex",
+        "relation",
+        "education",
+    )
     list_select_related = ("household",)
     search_fields = ("iin",)
     search_help_text = _("Name in Cyrillic or Latin, document number, IIN or case reference")
@@ -390,7 +409,8 @@ class PersonAdmin(SimpleHistoryAdmin):
         return False
 
 
-class GroupHouseholdInline(ReadOnlyInline):
+class GroupHouseholdInline(ScopedInlineMixin, ReadOnlyInline):
+    scope_path = ""
     model = Household
     fields = ("reference", "status", "destination_region", "origin_area", "members")
     readonly_fields = fields
@@ -410,7 +430,7 @@ class GroupHouseholdInline(ReadOnlyInline):
 
 
 @admin.register(Group)
-class GroupAdmin(KeySearchMixin, SimpleHistoryAdmin):
+class GroupAdmin(ScopedAdminMixin, KeySearchMixin, SimpleHistoryAdmin):
     list_display = (
         "name",
         "program",
@@ -420,7 +440,11 @@ class GroupAdmin(KeySearchMixin, SimpleHistoryAdmin):
         "household_count",
         "people",
     )
-    list_filter = ("program", "status", "origin_country")
+    list_filter = (
+        ("program", admin.RelatedOnlyFieldListFilter),
+        "status",
+        ("origin_country", admin.RelatedOnlyFieldListFilter),
+    )
     list_select_related = ("program", "origin_country")
     autocomplete_fields = ("origin_country", "transit_country")
     inlines = [GroupHouseholdInline]
@@ -433,6 +457,9 @@ class GroupAdmin(KeySearchMixin, SimpleHistoryAdmin):
         ),
         (_("Notes"), {"fields": ("notes",)}),
     )
+
+    def scope(self, request: HttpRequest, queryset: QuerySet[Group]) -> QuerySet[Group]:
+        return queryset.filter(pk__in=groups_for(request.user).values("pk"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
         people = (

@@ -3,6 +3,7 @@
 from .audit import AccessKind, AccessLog
 from .cases import Group, Household, Person, StatusChange
 from .reference import Country, Program, QuotaRevision, Region, RegionQuota
+from .retention import RetentionRun
 from .staff import StaffProfile, profile_for
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "QuotaRevision",
     "Region",
     "RegionQuota",
+    "RetentionRun",
     "StaffProfile",
     "StatusChange",
     "profile_for",
