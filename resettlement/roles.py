@@ -75,7 +75,6 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "view_quotarevision",
         "override_quota",
         "view_reports",
-        "view_household",
     ],
     # Aggregates only: never a page or file with names, documents or contacts.
     ANALYST: [
@@ -110,7 +109,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 
 #: Roles whose members may see personal data (names, documents, contacts).
 PERSONAL_DATA_ROLES = frozenset(
-    role for role, codenames in ROLE_PERMISSIONS.items() if "view_person" in codenames
+    role
+    for role, codenames in ROLE_PERMISSIONS.items()
+    if {"view_person", "view_household"} & set(codenames)
 )
 
 

@@ -62,6 +62,11 @@ class ScopedAdminMixin:
         if not self.get_queryset(request).filter(pk=object_id).exists():
             raise Http404
 
+    def delete_view(self, request: HttpRequest, object_id: str, extra_context=None):
+        # Django checks the delete permission first; out of scope must not answer otherwise.
+        self._get_in_scope_or_404(request, object_id)
+        return super().delete_view(request, object_id, extra_context)
+
     def history_view(self, request: HttpRequest, object_id: str, extra_context=None):
         # simple-history falls back to the history rows when get_queryset misses the object.
         self._get_in_scope_or_404(request, object_id)
