@@ -45,3 +45,24 @@ def test_it_saves_again_from_a_fresh_copy(client):
 
     assert response.status_code == 302
     assert Household.objects.values_list("notes", "version").get() == ("two", 2)
+
+
+def test_it_refuses_a_household_page_save_over_a_member_changed_on_the_person_page():
+    household = household_in("KZ-KANDAS", "KZ-55", "Ахметов")
+    person = household.members.get()
+    household_url = reverse("admin:resettlement_household_change", args=[household.pk])
+    person_url = reverse("admin:resettlement_person_change", args=[person.pk])
+    first, second = Client(), Client()
+    first.force_login(staff_user("first", roles.REGISTRAR, programs=("KZ-KANDAS",)))
+    second.force_login(staff_user("second", roles.REGISTRAR, programs=("KZ-KANDAS",)))
+    household_copy = change_form_data(first.get(household_url))
+    person_copy = change_form_data(second.get(person_url))
+
+    saved = second.post(person_url, {**person_copy, "phone": "+77019999999"})
+    refused = first.post(household_url, {**household_copy, "members-0-phone": "+77010000001"})
+
+    assert saved.status_code == 302
+    assert refused.status_code == 200
+    assert str(STALE_MESSAGE) in refused.content.decode()
+    person.refresh_from_db()
+    assert (person.phone, person.version) == ("+77019999999", 1)

@@ -29,6 +29,7 @@ from .access import (
     ScopedAdminMixin,
     ScopedInlineMixin,
     VersionedAdminMixin,
+    VersionedForm,
 )
 from .common import KeySearchMixin, ReadOnlyInline
 from .forms import ExtensionForm, HouseholdMembersFormSet, TransitionForm
@@ -55,8 +56,9 @@ def member_count_subquery() -> Subquery:
 
 class PersonInline(admin.StackedInline):
     model = Person
+    form = VersionedForm
     formset = HouseholdMembersFormSet
-    fieldsets = ((None, {"fields": PERSON_ROWS}),)
+    fieldsets = ((None, {"fields": (*PERSON_ROWS, "edit_version")}),)
     extra = 0
     min_num = 1
     classes = ("member-card",)
@@ -358,7 +360,9 @@ class HouseholdAdmin(
 
 
 @admin.register(Person)
-class PersonAdmin(PersonalDataViewLogMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+class PersonAdmin(
+    PersonalDataViewLogMixin, VersionedAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin
+):
     scope_path = "household"
     access_log_what = "person"
     list_display = (

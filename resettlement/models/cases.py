@@ -283,6 +283,8 @@ class Person(models.Model):
     search_key = models.CharField(max_length=700, editable=False, db_index=True)
     document_key = models.CharField(max_length=40, editable=False, db_index=True)
     is_demo = models.BooleanField(_("demo data"), default=False, editable=False)
+    # Optimistic lock, as on Household: incremented by every save of an existing row.
+    version = models.PositiveIntegerField(_("version"), default=0, editable=False)
     history = HistoricalRecords(excluded_fields=["search_key", "document_key"])
 
     class Meta:
@@ -314,6 +316,8 @@ class Person(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.refresh_derived_fields()
+        if self.pk is not None:
+            self.version += 1
         super().save(*args, **kwargs)
 
     @property
