@@ -87,7 +87,7 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     # Refuses sign-in while a username+address is locked out, then the normal check.
-    "axes.backends.AxesStandaloneBackend",
+    "resettlement.auth_backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 
