@@ -101,6 +101,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "view_quotarevision",
         "view_accesslog",
         "view_staffprofile",
+        "add_staffprofile",
         "change_staffprofile",
         "view_retentionrun",
         "auth.view_user",

@@ -47,6 +47,7 @@ ALLOWED = {
         "regionquota:add",
         "accesslog:list",
         "staffprofile:list",
+        "staffprofile:add",
         "retentionrun:list",
     },
 }

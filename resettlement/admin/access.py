@@ -162,7 +162,7 @@ class VersionedAdminMixin:
 
     def get_fieldsets(self, request: HttpRequest, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is None:
+        if obj is None or not self.has_change_permission(request, obj):
             return fieldsets
         return (*fieldsets, (None, {"fields": ("edit_version",), "classes": ("hidden",)}))
 
