@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from resettlement import roles
-from resettlement.models import Household, Person, StatusChange
+from resettlement.models import Group, Household, Person, StatusChange
 from resettlement.selectors.access import (
     households_for,
     persons_for,
@@ -51,6 +51,9 @@ def test_it_lists_only_households_and_people_of_the_users_program(client, kz_adm
 def test_it_answers_404_for_every_page_of_an_out_of_scope_case(client, kz_admin, cases):
     household = cases["kg_chong_alai"]
     person = household.members.get()
+    group = Group.objects.create(
+        program=household.program, name="Pamir convoy", origin_country_id="AF"
+    )
     version_id = household.history.latest("history_id").history_id
     urls = [
         reverse("admin:resettlement_household_change", args=[household.pk]),
@@ -62,7 +65,8 @@ def test_it_answers_404_for_every_page_of_an_out_of_scope_case(client, kz_admin,
         reverse("admin:resettlement_person_change", args=[person.pk]),
         reverse("admin:resettlement_person_history", args=[person.pk]),
         reverse("admin:resettlement_person_delete", args=[person.pk]),
-        reverse("admin:resettlement_group_change", args=[999999]),
+        reverse("admin:resettlement_group_change", args=[group.pk]),
+        reverse("admin:resettlement_group_history", args=[group.pk]),
     ]
 
     codes = {url: client.get(url).status_code for url in urls}
@@ -182,3 +186,52 @@ def test_it_scopes_any_model_by_its_path_to_the_household(cases):
 
     assert [c.household for c in changes] == [cases["kg_chong_alai"]]
     assert [p.surname for p in people] == ["Памирбеков"]
+
+
+def test_it_offers_only_groups_of_the_users_program_in_the_group_box(client, kz_admin, cases):
+    kz = Group.objects.create(
+        program=cases["kz_akmola"].program, name="Flight 1", origin_country_id="AF"
+    )
+    Group.objects.create(
+        program=cases["kg_chong_alai"].program, name="Pamir convoy", origin_country_id="AF"
+    )
+
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "resettlement", "model_name": "household", "field_name": "group"},
+    )
+    listing = client.get(reverse("admin:resettlement_group_changelist"))
+
+    assert [r["text"] for r in response.json()["results"]] == [kz.name]
+    assert references(listing) == [kz.name]
+
+
+def test_it_makes_a_region_bound_clerk_place_every_new_case(client, cases):
+    client.force_login(
+        staff_user("pavlodar", roles.REGISTRAR, programs=("KZ-KANDAS",), regions=("KZ-55",))
+    )
+
+    response = client.post(
+        reverse("admin:resettlement_household_add"),
+        {"program": str(cases["kz_akmola"].program_id), "origin_country": "AF"},
+    )
+
+    assert response.context["adminform"].form.errors["destination_region"] == [
+        "This field is required."
+    ]
+
+
+def test_it_shows_a_program_administrator_only_the_log_of_their_programs_staff(client, cases):
+    kz_admin = staff_user("kz-admin", roles.PROGRAM_ADMINISTRATOR, programs=("KZ-KANDAS",))
+    kz_clerk = staff_user("kz-clerk", roles.REGISTRAR, programs=("KZ-KANDAS",))
+    kg_clerk = staff_user("kg-clerk", roles.REGISTRAR, programs=("KG-KAYRYLMAN",))
+    for user, case in ((kz_clerk, "kz_akmola"), (kg_clerk, "kg_chong_alai")):
+        client.force_login(user)
+        client.get(reverse("admin:resettlement_household_change", args=[cases[case].pk]))
+    client.force_login(kz_admin)
+
+    listing = client.get(reverse("admin:resettlement_accesslog_changelist"))
+
+    assert [(row.user.username, row.object_id) for row in listing.context["cl"].result_list] == [
+        ("kz-clerk", str(cases["kz_akmola"].pk))
+    ]
