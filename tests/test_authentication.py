@@ -135,3 +135,27 @@ def test_it_still_lets_code_sign_in_without_a_request(client):
 
     assert client.login(username="clerk", password=PASSWORD) is True
     assert client.login(username="clerk", password="wrong") is False
+
+
+def test_it_locks_out_by_the_address_the_proxy_saw_not_a_forged_one(settings):
+    settings.AXES_FAILURE_LIMIT = 2
+    settings.TRUSTED_PROXY_COUNT = 1
+    staff_user("alice", roles.REGISTRAR)
+    attacker = Client(REMOTE_ADDR="10.0.0.1")
+    colleague = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+
+    for forged in ("1.1.1.1", "2.2.2.2"):
+        attacker.post(
+            reverse("admin:login"),
+            {"username": "alice", "password": "wrong"},
+            HTTP_X_FORWARDED_FOR=f"{forged}, 203.0.113.5",
+        )
+    locked = attacker.post(
+        reverse("admin:login"),
+        {"username": "alice", "password": PASSWORD},
+        HTTP_X_FORWARDED_FOR="3.3.3.3, 203.0.113.5",
+    )
+    elsewhere = sign_in(colleague, "alice", PASSWORD)
+
+    assert locked.status_code == 429
+    assert elsewhere.status_code == 302

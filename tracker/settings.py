@@ -129,7 +129,9 @@ AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = env.float("DJANGO_LOCKOUT_HOURS", default=1.0)
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
+# Behind a reverse proxy, the client address comes from X-Forwarded-For (see auth_backends.py).
+TRUSTED_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "resettlement.auth_backends.client_ip"
 
 # Staff must pass a TOTP second factor; on by default in production, off in development.
 REQUIRE_2FA = env.bool("DJANGO_REQUIRE_2FA", default=not DEBUG)
