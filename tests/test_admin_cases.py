@@ -16,6 +16,7 @@ from resettlement.models import (
     QuotaRevision,
     Region,
     RegionQuota,
+    profile_for,
 )
 from resettlement.services.cases import case_transition, open_case
 from resettlement.validators import make_iin
@@ -215,6 +216,7 @@ def test_it_refuses_the_status_page_to_a_clerk_without_the_permission(
     clerk.user_permissions.add(
         *Permission.objects.filter(codename__in=["view_household", "change_household"])
     )
+    profile_for(clerk).programs.add(household.program)  # in scope: refused for the permission
     client.force_login(clerk)
 
     response = client.post(

@@ -8,6 +8,7 @@ allowed hosts and a PostgreSQL ``DATABASE_URL`` must be given, or start-up fails
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_filters",
     "simple_history",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
     "resettlement",
 ]
 
@@ -69,9 +74,22 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "resettlement.languages.PreferredLanguageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "resettlement.middleware.AbsoluteSessionLifetimeMiddleware",
+    "resettlement.middleware.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "resettlement.middleware.NoStoreMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a lockout into the lockout response.
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # Refuses sign-in while a username+address is locked out, then the normal check.
+    "resettlement.auth_backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "tracker.urls"
@@ -105,6 +123,32 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
+
+# --- authentication hardening ---------------------------------------------------------------
+# Lockout after this many failed sign-ins for one username from one address; others still sign in.
+AXES_FAILURE_LIMIT = env.int("DJANGO_LOGIN_FAILURE_LIMIT", default=5)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = env.float("DJANGO_LOCKOUT_HOURS", default=1.0)
+AXES_RESET_ON_SUCCESS = True
+# Behind a reverse proxy, the client address comes from X-Forwarded-For (see auth_backends.py).
+TRUSTED_PROXY_COUNT = env.int("DJANGO_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "resettlement.auth_backends.client_ip"
+
+# Staff must pass a TOTP second factor; on by default in production, off in development.
+REQUIRE_2FA = env.bool("DJANGO_REQUIRE_2FA", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("DJANGO_OTP_ISSUER", default="Resettlement tracker")
+
+# Inactivity expiry (every request renews the cookie) and an absolute lifetime after sign-in.
+SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_IDLE_SECONDS", default=30 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_ABSOLUTE_SECONDS = env.int("DJANGO_SESSION_ABSOLUTE_SECONDS", default=10 * 60 * 60)
+
+# History is read-only in the admin: no "revert to this version" that bypasses the forms' checks.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# Retention: anonymise cases closed longer than this (manage.py anonymise_closed_cases).
+RETENTION_CLOSED_CASE_DAYS = env.int("DJANGO_RETENTION_CLOSED_CASE_DAYS", default=5 * 365)
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [
@@ -148,6 +192,23 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# No inline scripts anywhere; the admin's scripts and styles come from our own origin.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True

@@ -5,6 +5,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from resettlement import twofactor
 from resettlement.languages import set_language
 
 urlpatterns = [
@@ -18,6 +19,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Ours first: it also saves the choice as the user's preferred language.
     path("i18n/setlang/", set_language, name="set_language"),
+    path("accounts/2fa/", twofactor.verify, name="two_factor_verify"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("resettlement.urls")),
 ]

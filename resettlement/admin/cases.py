@@ -16,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ..enums import CaseStatus, Relation
 from ..models import Group, Household, Person, StatusChange
+from ..selectors.access import groups_for
 from ..selectors.search import search_households, search_persons
 from ..services.cases import (
     TransitionError,
@@ -23,6 +24,13 @@ from ..services.cases import (
     case_transition,
     extend_status,
     open_case,
+)
+from .access import (
+    PersonalDataViewLogMixin,
+    ScopedAdminMixin,
+    ScopedInlineMixin,
+    VersionedAdminMixin,
+    VersionedForm,
 )
 from .common import KeySearchMixin, ReadOnlyInline
 from .forms import ExtensionForm, HouseholdMembersFormSet, TransitionForm
@@ -51,8 +59,9 @@ def member_count_subquery() -> Subquery:
 
 class PersonInline(LocalizedChoicesMixin, admin.StackedInline):
     model = Person
+    form = VersionedForm
     formset = HouseholdMembersFormSet
-    fieldsets = ((None, {"fields": PERSON_ROWS}),)
+    fieldsets = ((None, {"fields": (*PERSON_ROWS, "edit_version")}),)
     extra = 0
     min_num = 1
     classes = ("member-card",)
@@ -94,7 +103,15 @@ class StatusChangeInline(ReadOnlyInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(ExportActionsMixin, SimpleHistoryAdmin):
+class HouseholdAdmin(
+    PersonalDataViewLogMixin,
+    VersionedAdminMixin,
+    ScopedAdminMixin,
+    ExportActionsMixin,
+    SimpleHistoryAdmin,
+):
+    scope_path = ""
+    access_log_what = "household"
     actions = [export_households_csv]
     change_form_template = "admin/resettlement/household/change_form.html"
     list_display = (
@@ -109,7 +126,7 @@ class HouseholdAdmin(ExportActionsMixin, SimpleHistoryAdmin):
     )
     list_display_links = ("reference", "head_name")
     list_filter = (
-        "program",
+        ("program", admin.RelatedOnlyFieldListFilter),
         "status",
         ("destination_region", admin.RelatedOnlyFieldListFilter),
         ("group", admin.RelatedOnlyFieldListFilter),
@@ -357,7 +374,16 @@ class HouseholdAdmin(ExportActionsMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(LocalizedChoicesMixin, ExportActionsMixin, SimpleHistoryAdmin):
+class PersonAdmin(
+    PersonalDataViewLogMixin,
+    VersionedAdminMixin,
+    ScopedAdminMixin,
+    LocalizedChoicesMixin,
+    ExportActionsMixin,
+    SimpleHistoryAdmin,
+):
+    scope_path = "household"
+    access_log_what = "person"
     actions = [export_persons_csv]
     list_display = (
         "full_name",
@@ -370,7 +396,13 @@ class PersonAdmin(LocalizedChoicesMixin, ExportActionsMixin, SimpleHistoryAdmin)
         "document_number",
         "member_status",
     )
-    list_filter = ("household__program", "member_status", "sex", "relation", "education")
+    list_filter = (
+        ("household__program", admin.RelatedOnlyFieldListFilter),
+        "member_status",
+        "sex",
+        "relation",
+        "education",
+    )
     list_select_related = ("household",)
     search_fields = ("iin",)
     search_help_text = _("Name in Cyrillic or Latin, document number, IIN or case reference")
@@ -401,7 +433,8 @@ class PersonAdmin(LocalizedChoicesMixin, ExportActionsMixin, SimpleHistoryAdmin)
         return False
 
 
-class GroupHouseholdInline(ReadOnlyInline):
+class GroupHouseholdInline(ScopedInlineMixin, ReadOnlyInline):
+    scope_path = ""
     model = Household
     fields = ("reference", "status", "destination_region", "origin_area", "members")
     readonly_fields = fields
@@ -421,7 +454,7 @@ class GroupHouseholdInline(ReadOnlyInline):
 
 
 @admin.register(Group)
-class GroupAdmin(KeySearchMixin, SimpleHistoryAdmin):
+class GroupAdmin(ScopedAdminMixin, KeySearchMixin, SimpleHistoryAdmin):
     list_display = (
         "name",
         "program",
@@ -431,7 +464,11 @@ class GroupAdmin(KeySearchMixin, SimpleHistoryAdmin):
         "household_count",
         "people",
     )
-    list_filter = ("program", "status", "origin_country")
+    list_filter = (
+        ("program", admin.RelatedOnlyFieldListFilter),
+        "status",
+        ("origin_country", admin.RelatedOnlyFieldListFilter),
+    )
     list_select_related = ("program", "origin_country")
     autocomplete_fields = ("origin_country", "transit_country")
     inlines = [GroupHouseholdInline]
@@ -444,6 +481,9 @@ class GroupAdmin(KeySearchMixin, SimpleHistoryAdmin):
         ),
         (_("Notes"), {"fields": ("notes",)}),
     )
+
+    def scope(self, request: HttpRequest, queryset: QuerySet[Group]) -> QuerySet[Group]:
+        return queryset.filter(pk__in=groups_for(request.user).values("pk"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Group]:
         people = (

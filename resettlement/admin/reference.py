@@ -9,8 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..models import Country, Program, QuotaRevision, Region, RegionQuota
+from ..selectors.access import quotas_for, regions_for
 from ..selectors.quotas import with_usage
+from ..selectors.search import search_by_key
 from ..services.quotas import revise_quota
+from .access import ScopedAdminMixin
 from .common import KeySearchMixin, ReadOnlyInline
 from .languages import LocalizedNameOrderingMixin
 
@@ -56,7 +59,8 @@ class QuotaSummaryInline(ReadOnlyInline):
     verbose_name_plural = _("quotas")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return with_usage(super().get_queryset(request).select_related("program"))
+        quotas = super().get_queryset(request).filter(pk__in=quotas_for(request.user).values("pk"))
+        return with_usage(quotas.select_related("program"))
 
     @admin.display(description=_("places used"))
     def used(self, obj: RegionQuota) -> int:
@@ -75,6 +79,17 @@ class RegionAdmin(KeySearchMixin, admin.ModelAdmin):
     fields = ("code", "level", "parent", *NAME_FIELDS, "is_designated")
     autocomplete_fields = ("parent",)
     inlines = [QuotaSummaryInline]
+
+    #: Autocomplete boxes whose region choices follow the user's scope.
+    SCOPED_AUTOCOMPLETE = {("household", "destination_region"), ("regionquota", "region")}
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        source = (request.GET.get("model_name"), request.GET.get("field_name"))
+        if source in self.SCOPED_AUTOCOMPLETE:
+            queryset = queryset.filter(pk__in=regions_for(request.user).values("pk"))
+        return search_by_key(queryset, search_term), False
 
 
 class QuotaRevisionInline(ReadOnlyInline):
@@ -110,14 +125,21 @@ class RegionQuotaForm(forms.ModelForm):
 
 
 @admin.register(RegionQuota)
-class RegionQuotaAdmin(SimpleHistoryAdmin):
+class RegionQuotaAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     form = RegionQuotaForm
     list_display = ("region", "program", "year", "places", "used", "remaining")
-    list_filter = ("year", "program", ("region", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "year",
+        ("program", admin.RelatedOnlyFieldListFilter),
+        ("region", admin.RelatedOnlyFieldListFilter),
+    )
     list_select_related = ("region", "program")
     autocomplete_fields = ("region",)
     inlines = [QuotaRevisionInline]
     readonly_fields = ("used", "remaining")
+
+    def scope(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(pk__in=quotas_for(request.user).values("pk"))
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return with_usage(super().get_queryset(request))

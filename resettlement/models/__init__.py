@@ -4,6 +4,7 @@ from .audit import AccessKind, AccessLog
 from .cases import Group, Household, Person, StatusChange
 from .reference import Country, Program, QuotaRevision, Region, RegionQuota
 from .reports import AgeBandLimits
+from .retention import RetentionRun
 from .staff import StaffProfile, profile_for
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "QuotaRevision",
     "Region",
     "RegionQuota",
+    "RetentionRun",
     "StaffProfile",
     "StatusChange",
     "profile_for",

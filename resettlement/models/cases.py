@@ -165,6 +165,9 @@ class Household(models.Model):
     is_demo = models.BooleanField(_("demo data"), default=False, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Optimistic lock: every save of an existing row increments it (see admin/access.py).
+    version = models.PositiveIntegerField(_("version"), default=0, editable=False)
+    anonymised_on = models.DateField(_("anonymised"), null=True, blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
     class Meta:
@@ -212,6 +215,11 @@ class Household(models.Model):
 
     def __str__(self) -> str:
         return self.reference or str(_("new household"))
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            self.version += 1
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if self.quota_year and not self.destination_region_id:
@@ -276,6 +284,8 @@ class Person(models.Model):
     search_key = models.CharField(max_length=700, editable=False, db_index=True)
     document_key = models.CharField(max_length=40, editable=False, db_index=True)
     is_demo = models.BooleanField(_("demo data"), default=False, editable=False)
+    # Optimistic lock, as on Household: incremented by every save of an existing row.
+    version = models.PositiveIntegerField(_("version"), default=0, editable=False)
     history = HistoricalRecords(excluded_fields=["search_key", "document_key"])
 
     class Meta:
@@ -307,6 +317,8 @@ class Person(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.refresh_derived_fields()
+        if self.pk is not None:
+            self.version += 1
         super().save(*args, **kwargs)
 
     @property

@@ -1,4 +1,4 @@
-"""Staff users' settings: preferred language (and, with the access work, their scope)."""
+"""Staff users' settings: preferred language and their scope (programs and regions)."""
 
 from django.conf import settings
 from django.db import models
@@ -16,6 +16,23 @@ class StaffProfile(models.Model):
     )
     preferred_language = models.CharField(
         _("preferred language"), max_length=8, choices=settings.LANGUAGES, blank=True
+    )
+    programs = models.ManyToManyField(
+        "resettlement.Program",
+        verbose_name=_("programs"),
+        blank=True,
+        related_name="staff_profiles",
+        help_text=_("The user sees the cases of these programs only; none means no cases at all."),
+    )
+    regions = models.ManyToManyField(
+        "resettlement.Region",
+        verbose_name=_("regions"),
+        blank=True,
+        related_name="staff_profiles",
+        help_text=_(
+            "Optional: only cases placed in these regions (and their districts). "
+            "Empty means every region of the programs."
+        ),
     )
 
     class Meta:
