@@ -49,8 +49,19 @@ def transliterate(text: str) -> str:
     >>> transliterate("Әлия Масадықова")
     'Aliya Masadykova'
     """
+    return _WORD.sub(_transliterate_word, text)
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _transliterate_word(match: re.Match) -> str:
+    word = match.group(0)
+    if len(word) > 1 and word.isupper():
+        # ЖҰЛДЫЗ -> ZHULDYZ, not ZhULDYZ: a word in capitals stays in capitals.
+        return _transliterate_word(re.match(r".+", word.lower())).upper()
     out = []
-    for char in text:
+    for char in word:
         lower = char.lower()
         latin = _CYRILLIC_TO_LATIN.get(lower)
         if latin is None:

@@ -17,7 +17,16 @@ from dataclasses import dataclass
 from django.contrib.auth.models import Permission
 
 from resettlement.enums import DatePrecision, GroupStatus
-from resettlement.models import Country, Group, Household, Person, Program, Region, RegionQuota
+from resettlement.models import (
+    Country,
+    Group,
+    Household,
+    Person,
+    Program,
+    Region,
+    RegionQuota,
+    profile_for,
+)
 
 D = dt.date
 
@@ -241,9 +250,11 @@ def build_world() -> World:
     )
 
 
-def user_with(django_user_model, username: str, *codenames: str, staff: bool = True):
+def user_with(django_user_model, username: str, *codenames: str, staff: bool = True, programs=None):
+    """A user with these permissions, scoped to ``programs`` (default: both programs)."""
     user = django_user_model.objects.create_user(
         username, password="pw-for-tests-only", is_staff=staff
     )
     user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    profile_for(user).programs.set(programs if programs is not None else Program.objects.all())
     return user

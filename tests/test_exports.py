@@ -387,9 +387,9 @@ def test_it_runs_the_same_number_of_queries_for_3_or_30_households(
         h = household(kg() if index % 2 else kz(), "KZ-55", status="settled")
         member(h, "head", "M", "1980", phone="+7 701")
         member(h, "child", "F", "2015-02-02")
-    # session, user, permissions (2), COUNT, access log insert, then the rows: one query
-    # (PostgreSQL's COPY runs outside Django's query log).
-    expected = 6 + (0 if connection.vendor == "postgresql" else 1)
+    # session, user, permissions (2), scope (profile, programs, regions), session save, COUNT,
+    # access log insert, then the rows: one query (PostgreSQL's COPY runs outside Django's log).
+    expected = 12 + (0 if connection.vendor == "postgresql" else 1)
 
     with django_assert_num_queries(expected):
         response = exporter_client.get(address)
@@ -446,3 +446,20 @@ def test_it_offers_the_admin_export_only_with_the_permission(client, django_user
     assert attempt.status_code == 200  # the changelist again, with "No action selected"
     assert not attempt.streaming
     assert AccessLog.objects.count() == 0
+
+
+@pytest.mark.parametrize("address", [PERSONS, HOUSEHOLDS])
+def test_it_leaves_other_programs_out_of_a_scoped_users_export(client, django_user_model, address):
+    kazakh = household(kz(), "KZ-55", status="settled")
+    member(kazakh, "head", "M", "1980", surname="Қазақов")
+    kyrgyz = household(kg(), "KG-O-CHA", status="settled")
+    member(kyrgyz, "head", "M", "1981", surname="Кыргызов")
+    user = user_with(django_user_model, "kz-exporter", "export_personal_data", programs=[kz()])
+    client.force_login(user)
+
+    rows = csv_rows(client.get(address))
+
+    column = "household_reference" if address == PERSONS else "reference"
+    references = {row[rows[0].index(column)] for row in rows[1:]}
+    assert references == {kazakh.reference}
+    assert AccessLog.objects.get().row_count == len(rows) - 1

@@ -477,7 +477,7 @@ def test_it_refuses_to_extend_a_case_that_has_no_status(kz_program, officer):
 
     assert (error.value.code, error.value.messages) == (
         "no_status",
-        ["This case has no status to extend."],
+        ["This case has no status in force to extend."],
     )
     assert snapshot(household) == before
 
@@ -587,3 +587,55 @@ def test_it_refuses_to_open_a_saved_household(kz_program, officer):
 )
 def test_it_adds_months_clamping_to_the_end_of_the_month(day, months, expected):
     assert add_months(day, months) == expected
+
+
+def test_it_refuses_a_second_application_from_a_family_that_has_status(kz_program, officer):
+    household = make_household(members=2, program=kz_program)
+    for step in ("applied", "under_review", "granted", "arrived"):
+        case_transition(household=household, to=step, by=officer, on=dt.date(2025, 3, 1))
+
+    with pytest.raises(TransitionError) as refused:
+        case_transition(household=household, to="applied", by=officer, on=dt.date(2025, 4, 1))
+
+    household.refresh_from_db()
+    assert (refused.value.code, household.status, household.applied_on) == (
+        "has_status",
+        "arrived",
+        dt.date(2025, 3, 1),
+    )
+
+
+def test_it_reports_dates_out_of_order_with_a_code_and_a_message(kz_program, officer):
+    household = make_household(members=1, program=kz_program)
+    case_transition(household=household, to="applied", by=officer, on=dt.date(2025, 3, 1))
+    case_transition(household=household, to="under_review", by=officer, on=dt.date(2025, 3, 2))
+
+    with pytest.raises(TransitionError) as refused:
+        case_transition(household=household, to="granted", by=officer, on=dt.date(2025, 2, 1))
+
+    assert (refused.value.code, refused.value.messages) == (
+        "dates",
+        ["The decision date cannot be before the application date."],
+    )
+    household.refresh_from_db()
+    assert (household.status, household.decided_on) == ("under_review", None)
+
+
+def test_it_refuses_to_extend_a_withdrawn_case_or_a_future_date(kz_program, officer):
+    withdrawn = make_household(members=1, program=kz_program)
+    granted = make_household(members=1, program=kz_program)
+    for household in (withdrawn, granted):
+        for step in ("applied", "under_review", "granted"):
+            case_transition(household=household, to=step, by=officer, on=dt.date(2025, 3, 1))
+    case_transition(
+        household=withdrawn, to="withdrawn", by=officer, reason="Left", on=dt.date(2025, 4, 1)
+    )
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+
+    with pytest.raises(TransitionError) as not_in_force:
+        extend_status(household=withdrawn, months=6, by=officer, reason="Asked")
+    with pytest.raises(TransitionError) as future:
+        extend_status(household=granted, months=6, by=officer, reason="Asked", on=tomorrow)
+
+    assert (not_in_force.value.code, future.value.code) == ("no_status", "future")
+    assert StatusChange.objects.filter(kind=HistoryKind.EXTENSION).count() == 0

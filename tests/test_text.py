@@ -50,10 +50,6 @@ def test_it_transliterates_keeping_capitals_and_other_characters():
     assert latin == "Aliya Sarsenbaykyzy, Erlan-Zhuldyz (1975) Smith"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: a capital becoming two Latin letters gives 'ZhULDYZ', 'ALIYa' in all-caps words",
-)
 def test_it_transliterates_a_word_in_capitals_to_capitals():
     latin = transliterate("ЖҰЛДЫЗ ӘЛИЯ ЩУКИН")
 

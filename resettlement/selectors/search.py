@@ -29,12 +29,23 @@ def person_term_filter(term: str, prefix: str = "") -> Q:
     return condition
 
 
+def _whole_document(query: str, prefix: str = "") -> Q:
+    """A document number typed with spaces ("N 1234-56") is one number, not several words."""
+    terms = _terms(query)
+    document = normalise_document_number(query)
+    if len(terms) > 1 and document:
+        return Q(**{f"{prefix}document_key": document})
+    return Q(pk__in=[])
+
+
 def search_persons(queryset: QuerySet[Person], query: str) -> QuerySet[Person]:
     """People whose names, document number or IIN match every word of ``query``."""
+    if not _terms(query):
+        return queryset
+    every_word = Q()
     for term in _terms(query):
-        condition = person_term_filter(term) | Q(household__reference__iexact=term)
-        queryset = queryset.filter(condition)
-    return queryset
+        every_word &= person_term_filter(term) | Q(household__reference__iexact=term)
+    return queryset.filter(every_word | _whole_document(query))
 
 
 def search_households(queryset: QuerySet[Household], query: str) -> QuerySet[Household]:
@@ -43,8 +54,10 @@ def search_households(queryset: QuerySet[Household], query: str) -> QuerySet[Hou
     if not terms:
         return queryset
     member_match = Person.objects.filter(household=OuterRef("pk"))
+    every_word = Q()
     for term in terms:
-        member_match = member_match.filter(person_term_filter(term))
+        every_word &= person_term_filter(term)
+    member_match = member_match.filter(every_word | _whole_document(query))
     by_reference = Q()
     if len(terms) == 1:
         by_reference = Q(reference__icontains=terms[0])

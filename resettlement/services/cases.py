@@ -24,6 +24,12 @@ class TransitionError(ValidationError):
     """A status change that the rules do not allow; the message is meant for the user."""
 
 
+#: Statuses in which a granted status is in force and can be extended.
+STATUS_IN_FORCE = frozenset(
+    {CaseStatus.GRANTED, CaseStatus.IN_TRANSIT, CaseStatus.ARRIVED, CaseStatus.SETTLED}
+)
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
     month_index = day.month - 1 + months
@@ -127,13 +133,18 @@ def case_transition(
         )
     if on > timezone.localdate():
         raise TransitionError(_("A status change cannot be dated in the future."), code="future")
+    if to == CaseStatus.APPLIED and locked.status_granted_on:
+        # arrived -> applied is for families who came without status, not to re-apply.
+        raise TransitionError(
+            _("This family already has status; it does not apply again."), code="has_status"
+        )
     from_status = locked.status
     locked.status = to
     _set_dates(locked, to, on)
     try:
         locked.full_clean(exclude=["reference"])
     except ValidationError as error:
-        raise TransitionError(error.messages, code="dates") from error
+        raise TransitionError(" ".join(error.messages), code="dates") from error
     locked.save()
     change = StatusChange.objects.create(
         household=locked,
@@ -175,8 +186,11 @@ def extend_status(
     reason = reason.strip()
     if not reason:
         raise TransitionError(_("Give a reason for the extension."), code="reason_required")
-    if locked.status_expires_on is None:
-        raise TransitionError(_("This case has no status to extend."), code="no_status")
+    if locked.status_expires_on is None or locked.status not in STATUS_IN_FORCE:
+        raise TransitionError(_("This case has no status in force to extend."), code="no_status")
+    on = on or timezone.localdate()
+    if on > timezone.localdate():
+        raise TransitionError(_("An extension cannot be dated in the future."), code="future")
     if locked.extensions_used >= program.max_extensions:
         raise TransitionError(
             _("%(program)s allows %(count)d extension(s); none is left for this case.")
@@ -196,7 +210,7 @@ def extend_status(
         kind=HistoryKind.EXTENSION,
         from_status=locked.status,
         to_status=locked.status,
-        effective_on=on or timezone.localdate(),
+        effective_on=on,
         changed_by=by,
         reason=reason,
     )
