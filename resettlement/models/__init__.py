@@ -2,6 +2,13 @@
 
 from .audit import AccessKind, AccessLog
 from .cases import Group, Household, Person, StatusChange
+from .imports import (
+    DuplicateCandidate,
+    DuplicateReason,
+    DuplicateStatus,
+    ImportBatch,
+    ImportStatus,
+)
 from .reference import Country, Program, QuotaRevision, Region, RegionQuota
 from .staff import StaffProfile, profile_for
 
@@ -9,8 +16,13 @@ __all__ = [
     "AccessKind",
     "AccessLog",
     "Country",
+    "DuplicateCandidate",
+    "DuplicateReason",
+    "DuplicateStatus",
     "Group",
     "Household",
+    "ImportBatch",
+    "ImportStatus",
     "Person",
     "Program",
     "QuotaRevision",
