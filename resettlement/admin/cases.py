@@ -25,6 +25,7 @@ from ..services.cases import (
 )
 from .common import KeySearchMixin, ReadOnlyInline
 from .forms import ExtensionForm, HouseholdMembersFormSet, TransitionForm
+from .imports import warn_about_duplicates
 
 PERSON_ROWS = (
     ("relation", "sex", "birth_date", "birth_date_precision", "member_status"),
@@ -221,6 +222,10 @@ class HouseholdAdmin(SimpleHistoryAdmin):
             obj.save()
         else:
             open_case(household=obj, by=request.user)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        warn_about_duplicates(request, form.instance)
 
     def has_delete_permission(self, request: HttpRequest, obj: Household | None = None) -> bool:
         # Cases keep their history for good; they are closed or withdrawn, never deleted.
