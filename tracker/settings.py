@@ -152,7 +152,6 @@ if not DEBUG:
 
 # Household CSV imports: the largest file accepted (bytes). 50,000 rows are about 12 MB.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = max(2_621_440, IMPORT_MAX_BYTES + 1_000_000)
 
 LOGGING = {
     "version": 1,
