@@ -215,3 +215,25 @@ def test_it_warns_about_duplicates_when_a_clerk_saves_a_household(admin_client):
     pair = DuplicateCandidate.objects.get()
     assert (pair.other, pair.reason, pair.status) == (head, "name_birth", "open")
     assert dt.date(1980, 2, 2) == pair.person.birth_date
+
+
+def test_it_moves_the_other_open_pairs_to_the_kept_record_on_merge(client, officer):
+    lone = make_family(size=1)  # a one-person household: its head may be merged away
+    original = lone.members.get()
+    header = parse_csv(to_csv(exported_persons()))[0]
+    rows = [
+        header,
+        blank_row(surname="Масадыков", given_name="Нурлан", birth_date="1980"),
+        blank_row(surname="Masadykov", given_name="Nurlan", birth_date="1980", iin=""),
+    ]
+    batch = create_batch(data=to_csv(rows).encode(), file_name="x.csv", user=officer)
+    commit_batch(batch=batch, user=officer)
+    first, second = DuplicateCandidate.objects.order_by("pk")
+    url = reverse("admin:resettlement_duplicatecandidate_change", args=[first.pk])
+
+    client.post(url, {"keep": str(first.person_id)})
+
+    second.refresh_from_db()
+    kept = Person.objects.get(pk=first.person_id)
+    assert (second.person.surname_latin, second.other, second.status) == ("Masadykov", kept, "open")
+    assert not Person.objects.filter(pk=original.pk).exists()

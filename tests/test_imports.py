@@ -355,9 +355,10 @@ def test_it_opens_new_cases_with_references_and_history(admin_user):
         ("created", "draft", admin_user.pk),
         ("created", "draft", admin_user.pk),
     ]
-    assert list(Person.history.values_list("history_type", "history_user")) == [
-        ("+", admin_user.pk)
-    ] * 4
+    assert (
+        list(Person.history.values_list("history_type", "history_user"))
+        == [("+", admin_user.pk)] * 4
+    )
     log = AccessLog.objects.get()
     assert (log.kind, log.object_id, log.row_count, log.user) == (
         "import",
