@@ -882,6 +882,16 @@ class _Importer:
             )
             plan.values = {}
             return
+        permit = values["residence_permit_on"]
+        if permit and household.citizenship_on and permit > household.citizenship_on:
+            self._error(
+                row,
+                "residence_permit_on",
+                _("Citizenship cannot come before the residence permit (citizenship: %(date)s).")
+                % {"date": household.citizenship_on},
+            )
+            plan.values = {}
+            return
         plan.household = household
         if not changed:
             self.result.households_unchanged += 1
@@ -1065,37 +1075,40 @@ class _Importer:
     def _write(self, new_people: list, updated_people: list) -> None:
         user = self.user if self.user and self.user.is_authenticated else None
         try:
-            if self.pending_households:
-                open_cases(households=self.pending_households, by=user, on=self.today)
-                self.created_household_ids.update(h.pk for h in self.pending_households)
-                self.pending_households = []
-            if new_people:
-                objects = []
-                for _row, person, _dups, plan in new_people:
-                    person.household_id = plan.household.pk
-                    person.refresh_derived_fields()
-                    objects.append(person)
-                _create_people(objects, user)
-                self.created_person_ids.update(p.pk for p in objects)
-                self.result.persons_created += len(objects)
-                DuplicateCandidate.objects.bulk_create(
-                    [
-                        DuplicateCandidate(
-                            person=person, other=other, reason=reason, batch=self.batch
-                        )
-                        for _row, person, duplicates, _plan in new_people
-                        for other, reason in duplicates
-                    ],
-                    ignore_conflicts=True,
-                )
-            if updated_people:
-                bulk_update_with_history(
-                    updated_people,
-                    Person,
-                    fields=[*PERSON_FIELDS, "search_key", "document_key"],
-                    batch_size=500,
-                    default_user=user,
-                )
+            # A savepoint: on PostgreSQL a refused INSERT would abort the whole transaction,
+            # and the rest of the file is still checked (and reported) after it.
+            with transaction.atomic():
+                if self.pending_households:
+                    open_cases(households=self.pending_households, by=user, on=self.today)
+                    self.created_household_ids.update(h.pk for h in self.pending_households)
+                    self.pending_households = []
+                if new_people:
+                    objects = []
+                    for _row, person, _dups, plan in new_people:
+                        person.household_id = plan.household.pk
+                        person.refresh_derived_fields()
+                        objects.append(person)
+                    _create_people(objects, user)
+                    self.created_person_ids.update(p.pk for p in objects)
+                    self.result.persons_created += len(objects)
+                    DuplicateCandidate.objects.bulk_create(
+                        [
+                            DuplicateCandidate(
+                                person=person, other=other, reason=reason, batch=self.batch
+                            )
+                            for _row, person, duplicates, _plan in new_people
+                            for other, reason in duplicates
+                        ],
+                        ignore_conflicts=True,
+                    )
+                if updated_people:
+                    bulk_update_with_history(
+                        updated_people,
+                        Person,
+                        fields=[*PERSON_FIELDS, "search_key", "document_key"],
+                        batch_size=500,
+                        default_user=user,
+                    )
         except IntegrityError as error:
             self.result.add_error(
                 new_people[0][0].line if new_people else None,
