@@ -237,3 +237,15 @@ def test_it_moves_the_other_open_pairs_to_the_kept_record_on_merge(client, offic
     kept = Person.objects.get(pk=first.person_id)
     assert (second.person.surname_latin, second.other, second.status) == ("Masadykov", kept, "open")
     assert not Person.objects.filter(pk=original.pk).exists()
+
+
+def test_it_lists_imports_and_open_pairs(admin_client, admin_user):
+    candidate = imported_duplicate(admin_user)
+
+    imports = admin_client.get(reverse("admin:resettlement_importbatch_changelist"))
+    pairs = admin_client.get(
+        reverse("admin:resettlement_duplicatecandidate_changelist") + "?status__exact=open"
+    )
+
+    assert "x.csv" in imports.content.decode()
+    assert list(pairs.context["cl"].result_list) == [candidate]
