@@ -1,8 +1,8 @@
 """Helpers for the import tests: a persons CSV written from the database, and sample families.
 
 ``persons_csv_rows`` writes the format of ``/exports/persons.csv`` (csv_format.PERSON_COLUMNS,
-cells escaped with escape_cell). When the real exporter exists (``resettlement.exports``),
-the round-trip test uses that instead.
+cells escaped with escape_cell). When the real exporter exists (``resettlement.exports``,
+merged from the reports branch), ``exported_persons`` and so the round-trip tests use it instead.
 """
 
 import csv
@@ -10,7 +10,7 @@ import datetime as dt
 import io
 from collections.abc import Iterable, Iterator
 
-from resettlement.csv_format import PERSON_COLUMNS, escape_cell
+from resettlement.csv_format import PERSON_COLUMNS, PLAIN, escape_cell
 from resettlement.enums import DatePrecision
 from resettlement.models import Country, Group, Household, Person, Program, Region
 from resettlement.services.cases import open_case
@@ -80,16 +80,18 @@ def persons_csv_rows(queryset: Iterable[Person]) -> Iterator[list[str]]:
         yield person_row(person)
 
 
-def exported_persons() -> Iterator[list[str]]:
-    """Every person, through ``resettlement.exports.persons_csv_rows`` when it exists."""
+def exported_persons() -> list[list[str]]:
+    """Every person as the persons export writes them: through the real exporter
+    (``resettlement.exports.queryset_lines``) when it is there, else ``persons_csv_rows``."""
     queryset = Person.objects.select_related(
         "household__program", "household__group", "household__destination_region"
     ).order_by("household_id", "id")
     try:
-        from resettlement.exports import persons_csv_rows as exporter
+        from resettlement.exports import person_export_columns, queryset_lines
     except ImportError:
-        exporter = persons_csv_rows
-    return exporter(queryset)
+        return list(persons_csv_rows(queryset))
+    lines = queryset_lines(queryset, person_export_columns(), PLAIN)
+    return parse_csv("".join(x.decode() if isinstance(x, bytes) else x for x in lines))
 
 
 def to_csv(rows: Iterable[list[str]], delimiter: str = ",") -> str:
