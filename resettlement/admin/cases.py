@@ -34,6 +34,7 @@ from .access import (
 )
 from .common import KeySearchMixin, ReadOnlyInline
 from .forms import ExtensionForm, HouseholdMembersFormSet, TransitionForm
+from .imports import warn_about_duplicates
 from .languages import LocalizedChoicesMixin
 from .reports import ExportActionsMixin, export_households_csv, export_persons_csv
 
@@ -245,6 +246,10 @@ class HouseholdAdmin(
             obj.save()
         else:
             open_case(household=obj, by=request.user)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        warn_about_duplicates(request, form.instance)
 
     def has_delete_permission(self, request: HttpRequest, obj: Household | None = None) -> bool:
         # Cases keep their history for good; they are closed or withdrawn, never deleted.

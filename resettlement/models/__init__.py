@@ -2,6 +2,13 @@
 
 from .audit import AccessKind, AccessLog
 from .cases import Group, Household, Person, StatusChange
+from .imports import (
+    DuplicateCandidate,
+    DuplicateReason,
+    DuplicateStatus,
+    ImportBatch,
+    ImportStatus,
+)
 from .reference import Country, Program, QuotaRevision, Region, RegionQuota
 from .reports import AgeBandLimits
 from .retention import RetentionRun
@@ -12,8 +19,13 @@ __all__ = [
     "AccessLog",
     "AgeBandLimits",
     "Country",
+    "DuplicateCandidate",
+    "DuplicateReason",
+    "DuplicateStatus",
     "Group",
     "Household",
+    "ImportBatch",
+    "ImportStatus",
     "Person",
     "Program",
     "QuotaRevision",

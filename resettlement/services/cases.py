@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from ..enums import REASON_REQUIRED, TRANSITIONS, CaseStatus, HistoryKind
 from ..models import Household, Program, StatusChange
@@ -216,3 +217,42 @@ def extend_status(
     )
     household.refresh_from_db()
     return change
+
+
+@transaction.atomic
+def open_cases(
+    *, households: list[Household], by: AbstractBaseUser | None, on: dt.date | None = None
+) -> list[Household]:
+    """The bulk form of :func:`open_case` (for imports): the same references, draft status and
+    first history row for many new households of one or more programs, in a few queries."""
+    on = on or timezone.localdate()
+    if any(h.pk is not None for h in households):
+        raise ValueError("open_cases() takes new households")
+    program_ids = sorted({h.program_id for h in households})
+    programs = {p.pk: p for p in Program.objects.select_for_update().filter(pk__in=program_ids)}
+    numbers: dict[int, int] = {}
+    for household in households:
+        household.status = CaseStatus.DRAFT
+        if household.reference:
+            continue
+        program = programs[household.program_id]
+        if program.pk not in numbers:
+            numbers[program.pk] = int(next_reference(program, on.year).rsplit("-", 1)[1])
+        household.reference = f"{program.reference_prefix}-{on.year}-{numbers[program.pk]:05d}"
+        numbers[program.pk] += 1
+    bulk_create_with_history(households, Household, batch_size=500, default_user=by)
+    StatusChange.objects.bulk_create(
+        [
+            StatusChange(
+                household=household,
+                kind=HistoryKind.CREATED,
+                from_status="",
+                to_status=CaseStatus.DRAFT,
+                effective_on=on,
+                changed_by=by,
+            )
+            for household in households
+        ],
+        batch_size=500,
+    )
+    return households
