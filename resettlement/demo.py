@@ -29,6 +29,7 @@ from django.db.models import Count
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from . import demo_users as role_users
 from .enums import (
     ApplicationChannel,
     CaseStatus,
@@ -1107,9 +1108,10 @@ def _iin(born: dt.date, sex: str, serials: Iterator[int]) -> str:
 
 
 def ensure_demo_users() -> list[tuple[str, str, str]]:
-    """Create the demo logins that are missing; return (username, password, description) each.
+    """Create the demo logins: the superuser when missing, and one scoped user per role.
 
-    An existing account is left as it is, so a password changed since survives a re-run.
+    An existing superuser account is left as it is, so a password changed since survives a
+    re-run. The role users are reset to their demo role, scope, language and password.
     """
     user_model = get_user_model()
     admin = user_model.objects.filter(username=ADMIN_USERNAME).first()
@@ -1117,10 +1119,18 @@ def ensure_demo_users() -> list[tuple[str, str, str]]:
         user_model.objects.create_superuser(
             username=ADMIN_USERNAME, email="", password=ADMIN_PASSWORD
         )
-        return [(ADMIN_USERNAME, ADMIN_PASSWORD, "superuser: every page and the admin")]
-    if admin.check_password(ADMIN_PASSWORD):
-        return [(ADMIN_USERNAME, ADMIN_PASSWORD, "superuser (already existed)")]
-    return [(ADMIN_USERNAME, "(changed)", "existing account, left as it was")]
+        logins = [(ADMIN_USERNAME, ADMIN_PASSWORD, "superuser: every page and the admin")]
+    elif admin.check_password(ADMIN_PASSWORD):
+        logins = [(ADMIN_USERNAME, ADMIN_PASSWORD, "superuser (already existed)")]
+    else:
+        logins = [(ADMIN_USERNAME, "(changed)", "existing account, left as it was")]
+    # The command itself refuses to run outside DEBUG unless forced.
+    role_users.ensure_demo_users(force=True)
+    logins += [
+        (username, password, f"{role}: {description} [{language}]")
+        for username, password, role, description, language in role_users.demo_users()
+    ]
+    return logins
 
 
 @dataclass

@@ -62,6 +62,12 @@ class Command(BaseCommand):
         )
         out.write("")
         out.write("Demo logins:")
-        out.write(f"  {'username':<12} {'password':<18} role")
+        user_width = max(len(login[0]) for login in report.logins)
+        password_width = max(len(login[1]) for login in report.logins)
+        out.write(f"  {'username':<{user_width}}  {'password':<{password_width}}  role")
         for username, password, description in report.logins:
-            out.write(f"  {username:<12} {password:<18} {description}")
+            out.write(f"  {username:<{user_width}}  {password:<{password_width}}  {description}")
+        out.write("")
+        out.write(
+            "Sign in at http://127.0.0.1:8000/admin/ — reports at http://127.0.0.1:8000/reports/"
+        )
