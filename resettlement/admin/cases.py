@@ -25,6 +25,7 @@ from ..services.cases import (
 )
 from .common import KeySearchMixin, ReadOnlyInline
 from .forms import ExtensionForm, HouseholdMembersFormSet, TransitionForm
+from .scale import BigChangelistMixin, QuotaYearFilter, ReferenceListFilter
 
 PERSON_ROWS = (
     ("relation", "sex", "birth_date", "birth_date_precision", "member_status"),
@@ -91,7 +92,7 @@ class StatusChangeInline(ReadOnlyInline):
 
 
 @admin.register(Household)
-class HouseholdAdmin(SimpleHistoryAdmin):
+class HouseholdAdmin(BigChangelistMixin, SimpleHistoryAdmin):
     change_form_template = "admin/resettlement/household/change_form.html"
     list_display = (
         "reference",
@@ -108,10 +109,10 @@ class HouseholdAdmin(SimpleHistoryAdmin):
     list_filter = (
         "program",
         "status",
-        ("destination_region", admin.RelatedOnlyFieldListFilter),
-        ("group", admin.RelatedOnlyFieldListFilter),
-        ("origin_country", admin.RelatedOnlyFieldListFilter),
-        "quota_year",
+        ("destination_region", ReferenceListFilter),
+        ("group", ReferenceListFilter),
+        ("origin_country", ReferenceListFilter),
+        QuotaYearFilter,
     )
     list_select_related = ("program", "destination_region", "group", "origin_country")
     search_fields = ("reference",)  # shows the box; the search itself is get_search_results
@@ -347,7 +348,7 @@ class HouseholdAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(SimpleHistoryAdmin):
+class PersonAdmin(BigChangelistMixin, SimpleHistoryAdmin):
     list_display = (
         "full_name",
         "latin_name",
