@@ -44,6 +44,21 @@ elif not DEBUG and "postgresql" not in DATABASES["default"]["ENGINE"]:
 if not DEBUG and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     raise ImproperlyConfigured("Production needs a PostgreSQL DATABASE_URL (postgres://...).")
 
+if env.str("DATABASE_REPLICA_URL", default=""):
+    # A read-only PostgreSQL replica for reports and exports (see tracker/db_router.py). In tests
+    # it mirrors the default database, so the router is exercised on one test database.
+    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["tracker.db_router.PrimaryReplicaRouter"]
+
+if env.bool("DATABASE_POOL", default=False):
+    # psycopg 3's connection pool (Django 5.1+); needs the psycopg-pool package, which is not in
+    # requirements.lock: install it where the pool is wanted (see docs/scaling.md).
+    for alias in DATABASES.values():
+        if "postgresql" in alias["ENGINE"]:
+            alias.setdefault("OPTIONS", {})["pool"] = True
+            alias["CONN_MAX_AGE"] = 0
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -71,6 +86,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "tracker.db_router.PinToPrimaryMiddleware",
 ]
 
 ROOT_URLCONF = "tracker.urls"
