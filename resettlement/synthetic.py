@@ -351,6 +351,8 @@ class Generator:
         return kind, number
 
     def group_for(self, program: Program, year: int, origin: str) -> int | None:
+        """Organised moves (evacuation flights, planned cohorts) since 2015: one group per
+        program, year and country of origin."""
         key = (program.pk, year, origin)
         if key not in self.groups:
             arrived = dt.date(year, 6, 1) if dt.date(year, 6, 1) <= self.as_of else None
@@ -439,7 +441,9 @@ class Generator:
         )
         region = self.pick_quota_region() if in_quota else self.pick_region[code]()
         group_id = (
-            self.group_for(program, year, origin) if evacuation or rng.random() < 0.04 else None
+            self.group_for(program, year, origin)
+            if evacuation or (year >= 2015 and rng.random() < 0.04)
+            else None
         )
         channel = (
             ApplicationChannel.EVACUATION
