@@ -131,6 +131,8 @@ def test_it_estimates_big_unfiltered_tables_from_the_statistics():
     assert EstimateEverything(Person.objects.all(), 50).count == 60
     assert EstimatedCountPaginator(Person.objects.all(), 50).count == 30
     assert EstimateEverything(Person.objects.filter(sex="M"), 50).count == 30
+    filtered = EstimateEverything(Person.objects.filter(sex="M"), 50, estimate_filtered=True)
+    assert 20 <= filtered.count <= 60  # the planner's estimate, from the statistics
 
 
 SEARCHES = [
