@@ -12,3 +12,5 @@ class ResettlementConfig(AppConfig):
         from .languages import remember_preferred_language
 
         user_logged_in.connect(remember_preferred_language, dispatch_uid="preferred_language")
+        # Connects the sign-in receiver that starts the session clocks, before any request.
+        from . import middleware  # noqa: F401

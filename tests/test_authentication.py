@@ -13,7 +13,7 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from resettlement import roles
-from resettlement.middleware import LOGIN_AT_SESSION_KEY
+from resettlement.middleware import LOGIN_AT_SESSION_KEY, SEEN_AT_SESSION_KEY
 
 from .access_fixtures import PASSWORD, staff_user
 
@@ -90,7 +90,10 @@ def test_it_ends_a_session_after_its_absolute_lifetime(client, settings):
 
 def test_it_expires_idle_sessions_and_renews_active_ones(client, settings):
     client.force_login(staff_user("clerk", roles.REGISTRAR))
-    key = client.session.session_key
+    session = client.session
+    session[SEEN_AT_SESSION_KEY] -= 120  # the last page was two minutes ago
+    session.save()
+    key = session.session_key
     Session.objects.filter(session_key=key).update(
         expire_date=timezone.now() + dt.timedelta(seconds=60)
     )
@@ -106,6 +109,16 @@ def test_it_expires_idle_sessions_and_renews_active_ones(client, settings):
     assert renewed > timezone.now() + dt.timedelta(seconds=settings.SESSION_COOKIE_AGE - 60)
     assert idle.status_code == 302
     assert idle["Location"].startswith("/admin/login/")
+
+
+def test_it_does_not_write_the_session_on_every_page(client):
+    client.force_login(staff_user("clerk", roles.REGISTRAR))
+    key = client.session.session_key
+    before = Session.objects.get(session_key=key).expire_date
+
+    client.get(reverse("admin:index"))
+
+    assert Session.objects.get(session_key=key).expire_date == before
 
 
 def test_it_kills_the_session_on_sign_out(client):

@@ -387,9 +387,9 @@ def test_it_runs_the_same_number_of_queries_for_3_or_30_households(
         h = household(kg() if index % 2 else kz(), "KZ-55", status="settled")
         member(h, "head", "M", "1980", phone="+7 701")
         member(h, "child", "F", "2015-02-02")
-    # session, user, permissions (2), scope (profile, programs, regions), session save, COUNT,
+    # session, user, permissions (2), scope, COUNT,
     # access log insert, then the rows: one query (PostgreSQL's COPY runs outside Django's log).
-    expected = 12 + (0 if connection.vendor == "postgresql" else 1)
+    expected = 7 + (0 if connection.vendor == "postgresql" else 1)
 
     with django_assert_num_queries(expected):
         response = exporter_client.get(address)

@@ -404,8 +404,8 @@ def test_it_lists_every_report_on_the_index(manager_client):
 # --- queries do not grow with the data ------------------------------------------------------
 
 #: Queries per request before a report's own: session, user, the user's permissions (2), the
-#: user's scope (profile, programs, regions) and the session's save (its idle-expiry clock).
-AUTH = 10
+#: user's scope (one query).
+AUTH = 5
 PAGE_QUERIES = {
     "overview": AUTH + 4,  # programs, cases by status, people, quota places
     "status-grants": AUTH + 1 + 1,  # months, and the running total before the period

@@ -45,6 +45,21 @@ elif not DEBUG and "postgresql" not in DATABASES["default"]["ENGINE"]:
 if not DEBUG and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     raise ImproperlyConfigured("Production needs a PostgreSQL DATABASE_URL (postgres://...).")
 
+if env.str("DATABASE_REPLICA_URL", default=""):
+    # A read-only PostgreSQL replica for reports and exports (see tracker/db_router.py). In tests
+    # it mirrors the default database, so the router is exercised on one test database.
+    DATABASES["replica"] = env.db_url("DATABASE_REPLICA_URL")
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["tracker.db_router.PrimaryReplicaRouter"]
+
+if env.bool("DATABASE_POOL", default=False):
+    # psycopg 3's connection pool (Django 5.1+); needs the psycopg-pool package, which is not in
+    # requirements.lock: install it where the pool is wanted (see docs/scaling.md).
+    for alias in DATABASES.values():
+        if "postgresql" in alias["ENGINE"]:
+            alias.setdefault("OPTIONS", {})["pool"] = True
+            alias["CONN_MAX_AGE"] = 0
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 INSTALLED_APPS = [
@@ -82,6 +97,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "resettlement.middleware.NoStoreMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "tracker.db_router.PinToPrimaryMiddleware",
     # Last, as django-axes asks: it turns a lockout into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -140,7 +156,8 @@ OTP_TOTP_ISSUER = env.str("DJANGO_OTP_ISSUER", default="Resettlement tracker")
 
 # Inactivity expiry (every request renews the cookie) and an absolute lifetime after sign-in.
 SESSION_COOKIE_AGE = env.int("DJANGO_SESSION_IDLE_SECONDS", default=30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
+# Idle expiry: an active session is re-saved once a minute (resettlement.middleware).
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_SECONDS = env.int("DJANGO_SESSION_ABSOLUTE_SECONDS", default=10 * 60 * 60)
 

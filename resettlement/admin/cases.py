@@ -37,6 +37,7 @@ from .forms import ExtensionForm, HouseholdMembersFormSet, TransitionForm
 from .imports import warn_about_duplicates
 from .languages import LocalizedChoicesMixin
 from .reports import ExportActionsMixin, export_households_csv, export_persons_csv
+from .scale import BigChangelistMixin, QuotaYearFilter, ReferenceListFilter
 
 PERSON_ROWS = (
     ("relation", "sex", "birth_date", "birth_date_precision", "member_status"),
@@ -108,6 +109,7 @@ class HouseholdAdmin(
     PersonalDataViewLogMixin,
     VersionedAdminMixin,
     ScopedAdminMixin,
+    BigChangelistMixin,
     ExportActionsMixin,
     SimpleHistoryAdmin,
 ):
@@ -127,12 +129,12 @@ class HouseholdAdmin(
     )
     list_display_links = ("reference", "head_name")
     list_filter = (
-        ("program", admin.RelatedOnlyFieldListFilter),
+        ("program", ReferenceListFilter),
         "status",
-        ("destination_region", admin.RelatedOnlyFieldListFilter),
-        ("group", admin.RelatedOnlyFieldListFilter),
-        ("origin_country", admin.RelatedOnlyFieldListFilter),
-        "quota_year",
+        ("destination_region", ReferenceListFilter),
+        ("group", ReferenceListFilter),
+        ("origin_country", ReferenceListFilter),
+        QuotaYearFilter,
     )
     list_select_related = ("program", "destination_region", "group", "origin_country")
     search_fields = ("reference",)  # shows the box; the search itself is get_search_results
@@ -383,6 +385,7 @@ class PersonAdmin(
     PersonalDataViewLogMixin,
     VersionedAdminMixin,
     ScopedAdminMixin,
+    BigChangelistMixin,
     LocalizedChoicesMixin,
     ExportActionsMixin,
     SimpleHistoryAdmin,
@@ -402,7 +405,7 @@ class PersonAdmin(
         "member_status",
     )
     list_filter = (
-        ("household__program", admin.RelatedOnlyFieldListFilter),
+        ("household__program", ReferenceListFilter),
         "member_status",
         "sex",
         "relation",
@@ -470,9 +473,9 @@ class GroupAdmin(ScopedAdminMixin, KeySearchMixin, SimpleHistoryAdmin):
         "people",
     )
     list_filter = (
-        ("program", admin.RelatedOnlyFieldListFilter),
+        ("program", ReferenceListFilter),
         "status",
-        ("origin_country", admin.RelatedOnlyFieldListFilter),
+        ("origin_country", ReferenceListFilter),
     )
     list_select_related = ("program", "origin_country")
     autocomplete_fields = ("origin_country", "transit_country")

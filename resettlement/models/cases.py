@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Upper
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -211,7 +212,11 @@ class Household(models.Model):
                 _("Citizenship cannot come before the residence permit."),
             ),
         ]
-        indexes = [models.Index(fields=["program", "status"], name="household_program_status")]
+        indexes = [
+            models.Index(fields=["program", "status"], name="household_program_status"),
+            # Search by reference without the program (iexact compares upper-cased).
+            models.Index(Upper("reference"), name="household_reference_upper"),
+        ]
 
     def __str__(self) -> str:
         return self.reference or str(_("new household"))
@@ -311,6 +316,11 @@ class Person(models.Model):
                 violation_error_message=_("Enter the surname in Cyrillic or in Latin script."),
             ),
         ]
+        indexes = [
+            models.Index(fields=["iin"], name="person_iin"),
+        ]
+        # On PostgreSQL, migration 0004_scale_indexes also adds a trigram (GIN) index on
+        # search_key for substring search; it is not declared here because SQLite has none.
 
     def __str__(self) -> str:
         return self.full_name

@@ -50,12 +50,13 @@ def scope_of(user: User) -> Scope | None:
         return cached
     from ..models import StaffProfile
 
-    profile = StaffProfile.objects.filter(user=user).first()
-    if profile is None:
+    # One query for both lists (a few rows: programs × regions); no profile, no rows.
+    rows = StaffProfile.objects.filter(user=user).values_list("programs", "regions")
+    program_ids = frozenset(program for program, _region in rows if program is not None)
+    region_ids = {region for _program, region in rows if region is not None}
+    if not program_ids:
         scope = Scope(frozenset(), frozenset())
     else:
-        program_ids = frozenset(profile.programs.values_list("pk", flat=True))
-        region_ids = set(profile.regions.values_list("pk", flat=True))
         scope = Scope(program_ids, descendant_region_ids(region_ids) if region_ids else None)
     user._resettlement_scope = scope
     return scope

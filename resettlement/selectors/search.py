@@ -3,9 +3,16 @@
 Every term is turned into a search key in Python (see ``text.search_key``) and matched against
 keys stored in the database, so neither SQLite nor PostgreSQL is ever asked to case-fold.
 Several words must all match (in any order and any name field).
+
+Every condition is written so that PostgreSQL can answer each part from an index (the trigram
+index on the search key, the b-trees on document key, IIN and upper-cased reference) and never
+scans the people table: an ``OR`` that spans two tables (or an ``EXISTS`` per household row) would
+force it to. So households are found as ``pk IN (reference matches UNION households of matching
+members)``, and a person search looks the reference up first and filters people on their own
+columns. ``tests/test_query_counts.py`` checks the plans with ``EXPLAIN``.
 """
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from ..models import Household, Person
 from ..text import normalise_document_number, search_key
@@ -39,12 +46,21 @@ def _whole_document(query: str, prefix: str = "") -> Q:
 
 
 def search_persons(queryset: QuerySet[Person], query: str) -> QuerySet[Person]:
-    """People whose names, document number or IIN match every word of ``query``."""
+    """People whose names, document number or IIN match every word of ``query``
+    (or whose household's reference is that word)."""
     if not _terms(query):
         return queryset
     every_word = Q()
     for term in _terms(query):
-        every_word &= person_term_filter(term) | Q(household__reference__iexact=term)
+        condition = person_term_filter(term)
+        # The reference is looked up first (one indexed query), so that the people table is
+        # filtered on its own columns only and every part of the OR is served by an index.
+        households = list(
+            Household.objects.filter(reference__iexact=term).values_list("pk", flat=True)[:100]
+        )
+        if households:
+            condition |= Q(household_id__in=households)
+        every_word &= condition
     return queryset.filter(every_word | _whole_document(query))
 
 
@@ -53,15 +69,18 @@ def search_households(queryset: QuerySet[Household], query: str) -> QuerySet[Hou
     terms = _terms(query)
     if not terms:
         return queryset
-    member_match = Person.objects.filter(household=OuterRef("pk"))
     every_word = Q()
     for term in terms:
         every_word &= person_term_filter(term)
-    member_match = member_match.filter(every_word | _whole_document(query))
-    by_reference = Q()
+    matches = (
+        Person.objects.order_by().filter(every_word | _whole_document(query)).values("household_id")
+    )
     if len(terms) == 1:
-        by_reference = Q(reference__icontains=terms[0])
-    return queryset.filter(by_reference | Q(Exists(member_match)))
+        by_reference = (
+            Household.objects.order_by().filter(reference__icontains=terms[0]).values("pk")
+        )
+        matches = by_reference.union(matches)
+    return queryset.filter(pk__in=matches)
 
 
 def search_by_key(queryset: QuerySet, query: str) -> QuerySet:

@@ -1,0 +1,161 @@
+"""The household and people lists run a fixed number of queries, however many rows there are;
+and on PostgreSQL every search is served by an index (no sequential scan of the people table).
+
+Rows are made with ``bulk_create``: these tests count queries, they never time anything (speed is
+measured by ``bench/run.py``).
+"""
+
+import pytest
+from django.contrib.admin.views.main import SEARCH_VAR
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from resettlement.admin.scale import EstimatedCountPaginator
+from resettlement.enums import CaseStatus, Relation
+from resettlement.models import Household, Person, Program, Region
+from resettlement.selectors.search import search_households, search_persons
+from resettlement.validators import make_iin
+
+pytestmark = pytest.mark.django_db
+
+HOUSEHOLDS = reverse("admin:resettlement_household_changelist")
+PEOPLE = reverse("admin:resettlement_person_changelist")
+
+LISTS = [
+    (HOUSEHOLDS, {}),
+    (HOUSEHOLDS, {SEARCH_VAR: "Ахметов"}),
+    (HOUSEHOLDS, {"status__exact": CaseStatus.DRAFT}),
+    (
+        HOUSEHOLDS,
+        {SEARCH_VAR: "KZ-2026", "quota_year": "2026", "origin_country__code__exact": "AF"},
+    ),
+    (PEOPLE, {}),
+    (PEOPLE, {SEARCH_VAR: "akhmetov"}),
+    (PEOPLE, {"sex__exact": "M"}),
+    (PEOPLE, {SEARCH_VAR: "KZ-2026-00001", "household__program__id__exact": "1"}),
+]
+
+
+def head_iin(n: int) -> str:
+    """A valid IIN for the head of household ``n`` (or none where no check digit fits)."""
+    try:
+        return make_iin(f"9001013{n:04d}")
+    except ValueError:
+        return ""
+
+
+def make_register(households: int, first: int = 1) -> None:
+    """``households`` households of two (a head and a child), numbered from ``first``."""
+    program = Program.objects.get(code="KZ-KANDAS")
+    region = Region.objects.get(code="KZ-55")
+    created = Household.objects.bulk_create(
+        Household(
+            program=program,
+            reference=f"KZ-2026-{n:05d}",
+            origin_country_id="AF",
+            destination_region=region,
+            quota_year=2026 if n % 2 else None,
+            status=CaseStatus.DRAFT if n % 3 else CaseStatus.APPLIED,
+        )
+        for n in range(first, first + households)
+    )
+    people = []
+    for n, household in enumerate(created, start=first):
+        for relation, sex, given in ((Relation.HEAD, "M", "Ерлан"), (Relation.CHILD, "F", "Айгүл")):
+            person = Person(
+                household=household,
+                relation=relation,
+                sex=sex,
+                surname="Ахметов" if sex == "M" else "Ахметова",
+                given_name=given,
+                document_number=f"N{n:07d}{sex}",
+                iin=head_iin(n) if relation == Relation.HEAD else "",
+            )
+            person.refresh_derived_fields()
+            people.append(person)
+    Person.objects.bulk_create(people)
+
+
+def queries_per_list(client) -> list[int]:
+    counts = []
+    for url, params in LISTS:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url, params)
+        assert response.status_code == 200, (url, params)
+        counts.append(len(queries))
+    return counts
+
+
+def test_it_runs_the_same_queries_for_10_and_for_1000_households(admin_client):
+    make_register(5)  # 10 people
+    small = queries_per_list(admin_client)
+    make_register(495, first=6)  # 1,000 people in 500 households
+    large = queries_per_list(admin_client)
+
+    assert small == large, (small, large)
+    assert max(large) <= 10, large
+    print("queries per list:", large)
+
+
+def test_it_shows_the_rows_that_match_search_and_filters(admin_client):
+    make_register(3)
+
+    response = admin_client.get(PEOPLE, {SEARCH_VAR: "KZ-2026-00002"})
+    shown = sorted((p.household.reference, p.relation) for p in response.context["cl"].result_list)
+
+    assert shown == [("KZ-2026-00002", "child"), ("KZ-2026-00002", "head")]
+    response = admin_client.get(HOUSEHOLDS, {"quota_year": "none"})
+    assert [h.reference for h in response.context["cl"].result_list] == ["KZ-2026-00002"]
+    response = admin_client.get(HOUSEHOLDS, {"quota_year": "2026", SEARCH_VAR: "N0000003F"})
+    assert [h.reference for h in response.context["cl"].result_list] == ["KZ-2026-00003"]
+
+
+def test_it_counts_small_tables_exactly():
+    make_register(3)
+
+    assert EstimatedCountPaginator(Person.objects.all(), 50).count == 6
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL statistics")
+def test_it_estimates_big_unfiltered_tables_from_the_statistics():
+    make_register(30)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE resettlement_person")
+        cursor.execute("DELETE FROM resettlement_person WHERE relation = 'child'")
+
+    class EstimateEverything(EstimatedCountPaginator):
+        estimate_from = 1
+
+    # The statistics still say 60 (as autovacuum would until it runs); a filter counts exactly.
+    assert EstimateEverything(Person.objects.all(), 50).count == 60
+    assert EstimatedCountPaginator(Person.objects.all(), 50).count == 30
+    assert EstimateEverything(Person.objects.filter(sex="M"), 50).count == 30
+    filtered = EstimateEverything(Person.objects.filter(sex="M"), 50, estimate_filtered=True)
+    assert 20 <= filtered.count <= 60  # the planner's estimate, from the statistics
+
+
+SEARCHES = [
+    "Ахметов",  # a name in Cyrillic
+    "akhmetov erlan",  # two words in Latin
+    head_iin(1),  # an IIN
+    "N0000001M",  # a document number
+    "KZ-2026-00001",  # a reference
+    "zzzqqq",  # no hit
+]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram index is PostgreSQL's")
+@pytest.mark.parametrize("term", SEARCHES)
+def test_it_searches_without_scanning_the_people_table(term):
+    make_register(20)
+    with connection.cursor() as cursor:
+        # Tiny tables are cheapest to scan; forbid it so the plan shows whether an index can serve.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plans = [
+            search_persons(Person.objects.all(), term)[:50].explain(),
+            search_households(Household.objects.all(), term).order_by("-id")[:50].explain(),
+        ]
+
+    for plan in plans:
+        assert "Seq Scan on resettlement_person" not in plan, plan
