@@ -1,19 +1,50 @@
 """The tracker's models, one module per area; import them from here."""
 
 from .audit import AccessKind, AccessLog
+from .benefits import (
+    LIVE_STATES,
+    AmountKind,
+    BatchExclusion,
+    BatchState,
+    BenefitGrant,
+    BenefitRule,
+    BenefitUnit,
+    Frequency,
+    IndexValue,
+    Payment,
+    PaymentBatch,
+    PaymentState,
+    Recalculation,
+)
 from .cases import Group, Household, Person, StatusChange
+from .quota_ledger import PlacementStatus, QuotaPlacement
 from .reference import Country, Program, QuotaRevision, Region, RegionQuota
 from .staff import StaffProfile, profile_for
 
 __all__ = [
     "AccessKind",
     "AccessLog",
+    "AmountKind",
+    "BatchExclusion",
+    "BatchState",
+    "BenefitGrant",
+    "BenefitRule",
+    "BenefitUnit",
     "Country",
+    "Frequency",
     "Group",
     "Household",
+    "IndexValue",
+    "LIVE_STATES",
+    "Payment",
+    "PaymentBatch",
+    "PaymentState",
     "Person",
+    "PlacementStatus",
     "Program",
+    "QuotaPlacement",
     "QuotaRevision",
+    "Recalculation",
     "Region",
     "RegionQuota",
     "StaffProfile",
