@@ -19,11 +19,11 @@ ONCE = "once"
 MONTHLY = "monthly"
 
 
-class MissingIndexValue(LookupError):
+class MissingIndexValueError(LookupError):
     """No value of the benefit index is known for the year asked (or any year before it)."""
 
 
-class TierOutOfRange(ValueError):
+class TierOutOfRangeError(ValueError):
     """A tier chosen for a household lies outside the rule's range."""
 
 
@@ -71,21 +71,19 @@ def index_for_year(values: Mapping[int, Decimal], year: int) -> tuple[int, Decim
     """
     known = [y for y in values if y <= year]
     if not known:
-        raise MissingIndexValue(year)
+        raise MissingIndexValueError(year)
     used = max(known)
     return used, Decimal(values[used])
 
 
-def chosen_multiplier(
-    *, low: Decimal, high: Decimal | None, tier: Decimal | None
-) -> Decimal:
+def chosen_multiplier(*, low: Decimal, high: Decimal | None, tier: Decimal | None) -> Decimal:
     """The amount or multiple a household gets: the rule's own, or the tier chosen within its range."""
     if high is None:
         if tier is not None and Decimal(tier) != Decimal(low):
-            raise TierOutOfRange(tier)
+            raise TierOutOfRangeError(tier)
         return Decimal(low)
     if tier is None or not Decimal(low) <= Decimal(tier) <= Decimal(high):
-        raise TierOutOfRange(tier)
+        raise TierOutOfRangeError(tier)
     return Decimal(tier)
 
 

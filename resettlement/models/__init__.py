@@ -22,6 +22,7 @@ from .reference import Country, Program, QuotaRevision, Region, RegionQuota
 from .staff import StaffProfile, profile_for
 
 __all__ = [
+    "LIVE_STATES",
     "AccessKind",
     "AccessLog",
     "AmountKind",
@@ -35,7 +36,6 @@ __all__ = [
     "Group",
     "Household",
     "IndexValue",
-    "LIVE_STATES",
     "Payment",
     "PaymentBatch",
     "PaymentState",

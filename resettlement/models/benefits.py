@@ -106,7 +106,9 @@ class BenefitRule(models.Model):
         _("amount or multiple"),
         max_digits=14,
         decimal_places=2,
-        help_text=_("The index multiple (70 for 70 MCI) or the fixed amount; the lowest of a range"),
+        help_text=_(
+            "The index multiple (70 for 70 MCI) or the fixed amount; the lowest of a range"
+        ),
     )
     amount_max = models.DecimalField(
         _("range up to"),
@@ -455,6 +457,19 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.grant} {self.period:%Y-%m}: {self.amount} {self.currency}"
+
+    def save(self, *args, **kwargs) -> None:
+        settled = (PaymentState.PAID, PaymentState.REVERSED)
+        if self.pk and Payment.objects.filter(pk=self.pk, state__in=settled).exists():
+            raise ValidationError(
+                _("A paid payment is never edited; record a reversal instead."), code="paid"
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.state != PaymentState.PLANNED:
+            raise ValidationError(_("Only a planned payment can be removed."), code="not_planned")
+        return super().delete(*args, **kwargs)
 
 
 class Recalculation(models.Model):
