@@ -242,8 +242,10 @@ def recalculate_grant(
     values = index_values_for(grant.rule)
     ever = set(grant.payments.filter(reversal_of__isnull=True).values_list("person_id", flat=True))
     changes = []
-    planned = grant.payments.select_for_update().filter(
-        state=PaymentState.PLANNED, reversal_of__isnull=True
+    planned = (
+        grant.payments.select_for_update()
+        .filter(state=PaymentState.PLANNED, reversal_of__isnull=True)
+        .order_by("period", "person_id", "pk")
     )
     for payment in planned:
         if payment.person_id not in current:
@@ -359,7 +361,9 @@ def change_tier(
     *, grant: BenefitGrant, tier: Decimal, reason: str, by: AbstractBaseUser | None
 ) -> Recalculation | None:
     """Choose another tier for a range rule; planned payments follow, paid ones stay."""
-    grant = BenefitGrant.objects.select_for_update().select_related("rule").get(pk=grant.pk)
+    grant = (
+        BenefitGrant.objects.select_for_update(of=("self",)).select_related("rule").get(pk=grant.pk)
+    )
     if not reason.strip():
         raise BenefitError(_("Say why this tier was chosen."), code="tier_reason")
     grant_multiplier(grant.rule, tier)

@@ -81,7 +81,7 @@ def prepare_batch(
     """
     month = arithmetic.month_start(month)
     lookup = {"program": program, "month": month, "region": region}
-    batch = PaymentBatch.objects.select_for_update().filter(**lookup).first()
+    batch = PaymentBatch.objects.select_for_update().filter(**lookup).order_by("pk").first()
     if batch is None:
         try:
             with transaction.atomic():
@@ -113,7 +113,11 @@ def prepare_batch(
             excluded_by=by,
         )
     due = due.exclude(grant__household__in=closed)
-    locked = Payment.objects.select_for_update().filter(pk__in=due.values("pk"), batch__isnull=True)
+    locked = (
+        Payment.objects.select_for_update()
+        .filter(pk__in=due.values("pk"), batch__isnull=True)
+        .order_by("pk")
+    )
     locked_ids = list(locked.values_list("pk", flat=True))
     Payment.objects.filter(pk__in=locked_ids).update(batch=batch)
     return batch
@@ -142,7 +146,11 @@ def exclude_from_batch(
 @transaction.atomic
 def approve_batch(*, batch: PaymentBatch, by: AbstractBaseUser) -> PaymentBatch:
     """Approve a prepared run: its planned payments become approved. The preparer cannot approve."""
-    batch = PaymentBatch.objects.select_for_update().select_related("approved_by").get(pk=batch.pk)
+    batch = (
+        PaymentBatch.objects.select_for_update(of=("self",))
+        .select_related("approved_by")
+        .get(pk=batch.pk)
+    )
     if batch.state != BatchState.PREPARED:
         raise PaymentError(
             _("%(batch)s was already approved by %(user)s at %(at)s.")
@@ -158,7 +166,7 @@ def approve_batch(*, batch: PaymentBatch, by: AbstractBaseUser) -> PaymentBatch:
             _("You prepared this run; another officer must approve it."), code="maker_checker"
         )
     now = timezone.now()
-    Payment.objects.select_for_update().filter(batch=batch, state=PaymentState.PLANNED).update(
+    Payment.objects.filter(batch=batch, state=PaymentState.PLANNED).update(
         state=PaymentState.APPROVED, approved_by=by, approved_at=now
     )
     batch.state, batch.approved_by, batch.approved_at = BatchState.APPROVED, by, now
@@ -184,7 +192,7 @@ def pay_batch(
     if batch.state != BatchState.APPROVED:
         raise PaymentError(_("A run is paid only after it is approved."), code="not_approved")
     now = timezone.now()
-    Payment.objects.select_for_update().filter(batch=batch, state=PaymentState.APPROVED).update(
+    Payment.objects.filter(batch=batch, state=PaymentState.APPROVED).update(
         state=PaymentState.PAID,
         paid_by=by,
         paid_at=now,
@@ -198,7 +206,9 @@ def pay_batch(
 
 
 def _locked(payment: Payment) -> Payment:
-    return Payment.objects.select_for_update().select_related("batch").get(pk=payment.pk)
+    return (
+        Payment.objects.select_for_update(of=("self",)).select_related("batch").get(pk=payment.pk)
+    )
 
 
 def _state_error(payment: Payment, action: str) -> PaymentError:

@@ -71,7 +71,11 @@ def place_in_quota(
         raise QuotaError(
             _("There is no quota for this household's destination region and quota year.")
         )
-    quota = RegionQuota.objects.select_for_update().select_related("region").get(pk=quota.pk)
+    quota = (
+        RegionQuota.objects.select_for_update(of=("self",))
+        .select_related("region")
+        .get(pk=quota.pk)
+    )
     if quota.program_id != locked.program_id:
         raise QuotaError(_("The quota belongs to another program."))
     current = QuotaPlacement.objects.filter(
