@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from . import cases, reference  # noqa: F401  (registration side effects)
+from . import benefits, cases, reference  # noqa: F401  (registration side effects)
 
 admin.site.site_header = _("Resettlement case tracker")
 admin.site.site_title = _("Resettlement tracker")

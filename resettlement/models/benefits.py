@@ -417,6 +417,11 @@ class Payment(models.Model):
         ordering = ["grant", "period", "person", "id"]
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
+        # Maker-checker: preparing a run is "add payment run"; these are the checker's steps.
+        permissions = [
+            ("approve_payments", _("Can approve payment runs, refuse or mark payments missed")),
+            ("record_payments", _("Can record payments as paid and reverse paid payments")),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["grant", "period"],
