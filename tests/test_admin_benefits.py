@@ -289,3 +289,46 @@ def test_it_needs_a_reason_to_correct_an_index_value_and_recomputes(admin_client
     assert mci.value == D(4000)
     assert set(Payment.objects.values_list("amount", flat=True)) == {D("280000.00")}
     assert Recalculation.objects.count() == 1
+
+
+def page_as_post(response) -> dict[str, str]:
+    """The data a browser would post back from an admin change page, unchanged."""
+    data = {}
+
+    def add(form) -> None:
+        for field in form:
+            value = field.value()
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                if value:
+                    data[field.html_name] = "on"
+                continue
+            data[field.html_name] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+    add(response.context["adminform"].form)
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        add(formset.management_form)
+        for form in formset.forms:
+            add(form)
+    return data
+
+
+def test_it_recomputes_planned_payments_when_a_member_dies_on_the_household_page(
+    admin_client, admin_user
+):
+    family = quota_family(by=admin_user, members=3)
+    grant = grant_benefit(household=family, rule=rule("relocation"), by=admin_user)
+    url = reverse("admin:resettlement_household_change", args=[family.pk])
+    data = page_as_post(admin_client.get(url))
+    data["members-2-member_status"] = "deceased"
+
+    response = admin_client.post(url, data)
+
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    deceased = family.members.get(member_status="deceased")
+    assert not grant.payments.filter(person=deceased).exists()
+    assert grant.payments.count() == 2
+    (recalculation,) = Recalculation.objects.all()
+    assert (recalculation.cause, recalculation.recalculated_by) == ("Members changed", admin_user)

@@ -309,3 +309,21 @@ def test_it_explains_why_each_benefit_is_or_is_not_paid(officer, checker):
         ("58,980 ₸", "In payment run KZ-KANDAS 2025-05, awaiting approval"),
         ("58,980 ₸", "Due; not yet in a payment run"),
     ]
+
+
+def test_it_explains_a_household_in_a_fixed_number_of_queries(
+    officer, checker, django_assert_max_num_queries
+):
+    small = quota_family(by=officer, members=1)
+    large = quota_family(by=officer, members=8)
+    for family in (small, large):
+        relocation_for(family, officer)
+        grant_benefit(household=family, rule=rule("rent"), by=officer, tier=D(20), tier_reason="x")
+    prepare_batch(program=kandas(), month=dt.date(2025, 6, 1), by=officer)
+
+    with django_assert_max_num_queries(12) as small_queries:
+        why_not_paid(small)
+    with django_assert_max_num_queries(12) as large_queries:
+        why_not_paid(large)
+
+    assert len(small_queries) == len(large_queries)

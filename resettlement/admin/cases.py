@@ -16,6 +16,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from ..enums import CaseStatus, Relation
 from ..models import Group, Household, Person, StatusChange
 from ..selectors.search import search_households, search_persons
+from ..services.benefits import recalculate_household
 from ..services.cases import (
     TransitionError,
     allowed_transitions,
@@ -221,6 +222,14 @@ class HouseholdAdmin(SimpleHistoryAdmin):
             obj.save()
         else:
             open_case(household=obj, by=request.user)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if change and any(f.has_changed() for f in formsets if f.model is Person):
+            # A member joined, left or died: planned benefit payments follow (paid ones never).
+            recalculate_household(
+                household=form.instance, by=request.user, cause=str(_("Members changed"))
+            )
 
     def has_delete_permission(self, request: HttpRequest, obj: Household | None = None) -> bool:
         # Cases keep their history for good; they are closed or withdrawn, never deleted.
