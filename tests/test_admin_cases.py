@@ -19,6 +19,7 @@ from resettlement.models import (
     profile_for,
 )
 from resettlement.services.cases import case_transition, open_case
+from resettlement.services.quota_ledger import place_in_quota
 from resettlement.validators import make_iin
 
 pytestmark = pytest.mark.django_db
@@ -291,6 +292,7 @@ def test_it_records_a_quota_revision_with_its_reason(admin_client, admin_user):
 def test_it_shows_places_used_and_remaining_on_the_quota_list(admin_client, admin_user):
     household = make_case(admin_user)
     Household.objects.filter(pk=household.pk).update(quota_year=2026)
+    place_in_quota(household=household, by=admin_user)  # places come from the quota ledger
 
     response = admin_client.get(
         reverse("admin:resettlement_regionquota_changelist"), {"year": "2026"}

@@ -3,7 +3,15 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from . import access, cases, imports, languages, reference, reports  # noqa: F401  (registration side effects)
+from . import (  # noqa: F401  (registration side effects)
+    access,
+    benefits,
+    cases,
+    imports,
+    languages,
+    reference,
+    reports,
+)
 
 admin.site.site_header = _("Resettlement case tracker")
 admin.site.site_title = _("Resettlement tracker")

@@ -18,6 +18,7 @@ from ..enums import CaseStatus, Relation
 from ..models import Group, Household, Person, StatusChange
 from ..selectors.access import groups_for
 from ..selectors.search import search_households, search_persons
+from ..services.benefits import recalculate_household
 from ..services.cases import (
     TransitionError,
     allowed_transitions,
@@ -252,6 +253,11 @@ class HouseholdAdmin(
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         warn_about_duplicates(request, form.instance)
+        if change and any(f.has_changed() for f in formsets if f.model is Person):
+            # A member joined, left or died: planned benefit payments follow (paid ones never).
+            recalculate_household(
+                household=form.instance, by=request.user, cause=str(_("Members changed"))
+            )
 
     def has_delete_permission(self, request: HttpRequest, obj: Household | None = None) -> bool:
         # Cases keep their history for good; they are closed or withdrawn, never deleted.

@@ -1,6 +1,21 @@
 """The tracker's models, one module per area; import them from here."""
 
 from .audit import AccessKind, AccessLog
+from .benefits import (
+    LIVE_STATES,
+    AmountKind,
+    BatchExclusion,
+    BatchState,
+    BenefitGrant,
+    BenefitRule,
+    BenefitUnit,
+    Frequency,
+    IndexValue,
+    Payment,
+    PaymentBatch,
+    PaymentState,
+    Recalculation,
+)
 from .cases import Group, Household, Person, StatusChange
 from .imports import (
     DuplicateCandidate,
@@ -9,26 +24,42 @@ from .imports import (
     ImportBatch,
     ImportStatus,
 )
+from .quota_ledger import PlacementStatus, QuotaPlacement
 from .reference import Country, Program, QuotaRevision, Region, RegionQuota
 from .reports import AgeBandLimits
 from .retention import RetentionRun
 from .staff import StaffProfile, profile_for
 
 __all__ = [
+    "LIVE_STATES",
     "AccessKind",
     "AccessLog",
     "AgeBandLimits",
+    "AmountKind",
+    "BatchExclusion",
+    "BatchState",
+    "BenefitGrant",
+    "BenefitRule",
+    "BenefitUnit",
     "Country",
     "DuplicateCandidate",
     "DuplicateReason",
     "DuplicateStatus",
+    "Frequency",
     "Group",
     "Household",
     "ImportBatch",
     "ImportStatus",
+    "IndexValue",
+    "Payment",
+    "PaymentBatch",
+    "PaymentState",
     "Person",
+    "PlacementStatus",
     "Program",
+    "QuotaPlacement",
     "QuotaRevision",
+    "Recalculation",
     "Region",
     "RegionQuota",
     "RetentionRun",

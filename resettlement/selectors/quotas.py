@@ -1,10 +1,10 @@
-"""How full each regional quota is."""
+"""How full each regional quota is: places reserved in the quota ledger (``QuotaPlacement``)."""
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from ..enums import RELEASED_STATUSES, MemberStatus
-from ..models import Person, RegionQuota
+from ..models import Person, PlacementStatus, QuotaPlacement, RegionQuota
 
 #: Members who no longer take up a place.
 GONE = (MemberStatus.LEFT, MemberStatus.DECEASED)
@@ -20,11 +20,24 @@ def quota_people(quota_ref: str = "") -> QuerySet[Person]:
     ).exclude(Q(household__status__in=RELEASED_STATUSES) | Q(member_status__in=GONE))
 
 
-def with_usage(quotas: QuerySet[RegionQuota]) -> QuerySet[RegionQuota]:
-    """Annotate ``places_used`` (people of households placed in the quota) and ``places_remaining``."""
-    used = (
-        quota_people().order_by().values("household__program").annotate(n=Count("pk")).values("n")
+def reserved_places_subquery(quota_ref: str = "pk") -> Subquery:
+    """Places held by reserved placements in the quota that ``OuterRef(quota_ref)`` points at."""
+    reserved = (
+        QuotaPlacement.objects.filter(quota=OuterRef(quota_ref), status=PlacementStatus.RESERVED)
+        .order_by()
+        .values("quota")
+        .annotate(n=Sum("places"))
+        .values("n")
     )
-    return quotas.annotate(
-        places_used=Coalesce(Subquery(used, output_field=IntegerField()), Value(0)),
-    ).annotate(places_remaining=F("places") - F("places_used"))
+    return Coalesce(Subquery(reserved, output_field=IntegerField()), Value(0))
+
+
+def with_usage(quotas: QuerySet[RegionQuota]) -> QuerySet[RegionQuota]:
+    """Annotate ``places_used`` (places reserved in the quota ledger) and ``places_remaining``.
+
+    ``places_used + places_remaining = places`` always; remaining is negative only after an
+    override or a downward revision.
+    """
+    return quotas.annotate(places_used=reserved_places_subquery()).annotate(
+        places_remaining=F("places") - F("places_used")
+    )

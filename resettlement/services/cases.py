@@ -17,8 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
-from ..enums import REASON_REQUIRED, TRANSITIONS, CaseStatus, HistoryKind
+from ..enums import REASON_REQUIRED, RELEASED_STATUSES, TRANSITIONS, CaseStatus, HistoryKind
 from ..models import Household, Program, StatusChange
+from .quota_ledger import release_places
 
 
 class TransitionError(ValidationError):
@@ -156,6 +157,9 @@ def case_transition(
         changed_by=by,
         reason=reason,
     )
+    if to in RELEASED_STATUSES:
+        # A withdrawn, refused or departed family no longer holds its quota places.
+        release_places(household=locked, by=by, reason=f"{CaseStatus(to).label}: {reason}")
     # The caller's instance reflects the new state too.
     household.refresh_from_db()
     return change

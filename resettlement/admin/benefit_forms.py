@@ -1,0 +1,148 @@
+"""Forms of the benefit and payment pages; each one feeds one service call."""
+
+import uuid
+
+from django import forms
+from django.contrib.admin.widgets import AdminDateWidget
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ..enums import RegionLevel
+from ..models import BenefitRule, Household, IndexValue, Program, Region, RegionQuota
+from ..selectors.benefits import rules_in_force
+
+
+class PrepareRunForm(forms.Form):
+    program = forms.ModelChoiceField(label=_("program"), queryset=Program.objects.all())
+    month = forms.DateField(
+        label=_("month"),
+        widget=AdminDateWidget,
+        initial=timezone.localdate,
+        help_text=_("Any day of the month to pay; payments due up to that month are included."),
+    )
+    region = forms.ModelChoiceField(
+        label=_("region"),
+        required=False,
+        queryset=Region.objects.filter(level__in=[RegionLevel.OBLAST, RegionLevel.CITY]),
+        help_text=_("Leave empty for the whole program."),
+    )
+
+
+class PayRunForm(forms.Form):
+    paid_on = forms.DateField(
+        label=_("paid on"), widget=AdminDateWidget, initial=timezone.localdate
+    )
+    reference = forms.CharField(
+        label=_("payment reference"), max_length=100, help_text=_("e.g. the bank register number")
+    )
+
+
+class ExcludeForm(forms.Form):
+    household = forms.ModelChoiceField(label=_("household"), queryset=Household.objects.none())
+    reason = forms.CharField(label=_("reason"), max_length=300)
+
+    def __init__(self, *args, households: QuerySet[Household], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["household"].queryset = households
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=_("decision"),
+        choices=[("refused", _("Refuse")), ("missed", _("Mark missed"))],
+        widget=forms.RadioSelect,
+        initial="refused",
+    )
+    reason = forms.CharField(label=_("reason"), max_length=300)
+
+
+class IdempotentForm(forms.Form):
+    """Carries a key made when the page was shown, so a double submission records one entry."""
+
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["idempotency_key"].initial = uuid.uuid4().hex
+
+
+class ReverseForm(IdempotentForm):
+    reason = forms.CharField(label=_("reason"), max_length=300)
+    paid_on = forms.DateField(
+        label=_("reversed on"), widget=AdminDateWidget, initial=timezone.localdate
+    )
+    reference = forms.CharField(label=_("reference of the reversal"), max_length=100)
+
+
+class PlaceForm(forms.Form):
+    quota = forms.ModelChoiceField(label=_("quota"), queryset=RegionQuota.objects.none())
+    places = forms.IntegerField(
+        label=_("places"), min_value=1, help_text=_("Members arriving, by default.")
+    )
+    override_reason = forms.CharField(
+        label=_("reason to place over the quota"),
+        max_length=300,
+        required=False,
+        help_text=_("Only when the quota is full, and only with the override permission."),
+    )
+
+    def __init__(self, *args, household: Household, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["quota"].queryset = RegionQuota.objects.filter(
+            program=household.program
+        ).select_related("region")
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("reason"), max_length=300)
+
+
+class GrantForm(forms.Form):
+    rule = forms.ModelChoiceField(label=_("benefit"), queryset=BenefitRule.objects.none())
+    tier = forms.DecimalField(
+        label=_("tier"),
+        required=False,
+        max_digits=14,
+        decimal_places=2,
+        help_text=_("For a range (e.g. 15–30 MCI): the multiple chosen for this family."),
+    )
+    tier_reason = forms.CharField(label=_("why this tier"), max_length=300, required=False)
+    starts_on = forms.DateField(
+        label=_("first month"),
+        required=False,
+        widget=AdminDateWidget,
+        help_text=_("Empty: the date the case reached the rule's status."),
+    )
+
+    def __init__(self, *args, household: Household, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["rule"].queryset = rules_in_force(household).filter(
+            ~Q(grants__household=household)
+        )
+
+
+class TierForm(forms.Form):
+    tier = forms.DecimalField(label=_("tier"), max_digits=14, decimal_places=2)
+    reason = forms.CharField(label=_("why this tier"), max_length=300)
+
+
+class IndexValueForm(forms.ModelForm):
+    """A change of value recomputes planned payments; it needs the reason or legal act."""
+
+    change_reason = forms.CharField(
+        label=_("reason / legal act"),
+        max_length=300,
+        required=False,
+        help_text=_("Required when the value is set or changed."),
+    )
+
+    class Meta:
+        model = IndexValue
+        fields = ("country", "code", "year", "value", "legal_basis")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if "value" in self.changed_data and not cleaned.get("change_reason", "").strip():
+            self.add_error("change_reason", _("Give the reason or legal act for the change."))
+        return cleaned

@@ -1,0 +1,153 @@
+"""The quota ledger: placing households in a regional quota and releasing their places.
+
+Placements of one quota are serialised on the quota's row (``select_for_update``), so two
+officers placing families at the same moment cannot both take the last places: at all times
+``reserved + free = quota`` with ``free >= 0`` unless a permitted user overrode it with a reason.
+"""
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..enums import RELEASED_STATUSES, CaseStatus
+from ..models import Household, PlacementStatus, QuotaPlacement, RegionQuota
+from ..selectors.quotas import GONE
+
+
+class QuotaError(ValidationError):
+    """A placement or release the rules do not allow; the message is meant for the user."""
+
+
+def members_arriving(household: Household) -> int:
+    """The household's members who take up a place (not those who left or died)."""
+    return household.members.exclude(member_status__in=GONE).count()
+
+
+def reserved_places(quota: RegionQuota) -> int:
+    """Places held by reserved placements in ``quota``."""
+    total = quota.placements.filter(status=PlacementStatus.RESERVED).aggregate(n=Sum("places"))
+    return total["n"] or 0
+
+
+def quota_for(household: Household) -> RegionQuota | None:
+    """The quota matching the household's destination oblast and quota year, if any."""
+    if not (household.quota_year and household.destination_region_id):
+        return None
+    region = household.destination_region
+    candidates = [region.pk] + ([region.parent_id] if region.parent_id else [])
+    return (
+        RegionQuota.objects.filter(
+            program_id=household.program_id, year=household.quota_year, region_id__in=candidates
+        )
+        .order_by("-region__level")
+        .first()
+    )
+
+
+@transaction.atomic
+def place_in_quota(
+    *,
+    household: Household,
+    by: AbstractBaseUser | None,
+    quota: RegionQuota | None = None,
+    places: int | None = None,
+    override_reason: str = "",
+) -> QuotaPlacement:
+    """Reserve places for ``household`` in ``quota`` (default: its destination and quota year).
+
+    ``places`` defaults to the members arriving. When fewer places are free, the placement is
+    refused unless ``by`` has the ``override_quota`` permission and gives ``override_reason``;
+    the override is recorded on the placement. Sets the household's quota year (and destination
+    if it has none). Raises :class:`QuotaError` and changes nothing when refused.
+    """
+    locked = Household.objects.select_for_update().get(pk=household.pk)
+    if locked.status in RELEASED_STATUSES or locked.status == CaseStatus.CLOSED:
+        raise QuotaError(_("A closed, refused or withdrawn case cannot be placed in a quota."))
+    quota = quota or quota_for(locked)
+    if quota is None:
+        raise QuotaError(
+            _("There is no quota for this household's destination region and quota year.")
+        )
+    quota = (
+        RegionQuota.objects.select_for_update(of=("self",))
+        .select_related("region")
+        .get(pk=quota.pk)
+    )
+    if quota.program_id != locked.program_id:
+        raise QuotaError(_("The quota belongs to another program."))
+    current = QuotaPlacement.objects.filter(
+        household=locked, status=PlacementStatus.RESERVED
+    ).first()
+    if current is not None:
+        raise QuotaError(
+            _("%(ref)s already holds %(places)d place(s) in %(quota)s; release them first.")
+            % {"ref": locked.reference, "places": current.places, "quota": current.quota}
+        )
+    places = members_arriving(locked) if places is None else places
+    if places < 1:
+        raise QuotaError(_("The household has no members arriving to place."))
+    free = quota.places - reserved_places(quota)
+    override_reason = override_reason.strip()
+    over = places > free
+    if over:
+        if not override_reason:
+            raise QuotaError(
+                _(
+                    "Only %(free)d place(s) are free in %(quota)s and %(places)d are needed. "
+                    "Someone allowed to override the quota can place the family with a reason."
+                )
+                % {"free": max(free, 0), "quota": quota, "places": places},
+                code="over_quota",
+            )
+        if by is None or not by.has_perm("resettlement.override_quota"):
+            raise QuotaError(
+                _("You are not allowed to place a household over the quota."), code="no_override"
+            )
+    placement = QuotaPlacement.objects.create(
+        household=locked,
+        quota=quota,
+        places=places,
+        over_quota=over,
+        override_reason=override_reason if over else "",
+        placed_by=by,
+    )
+    updates = []
+    if locked.quota_year != quota.year:
+        locked.quota_year = quota.year
+        updates.append("quota_year")
+    if not locked.destination_region_id:
+        locked.destination_region = quota.region
+        updates.append("destination_region")
+    if updates:
+        locked.save(update_fields=[*updates, "updated_at"])
+        household.refresh_from_db()
+    return placement
+
+
+@transaction.atomic
+def release_places(
+    *, household: Household, by: AbstractBaseUser | None, reason: str
+) -> QuotaPlacement | None:
+    """Release the places the household holds (withdrawal, return abroad, refusal, correction).
+
+    Returns the released placement, or ``None`` when the household held none.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise QuotaError(_("Give a reason for releasing the places."))
+    placement = (
+        QuotaPlacement.objects.select_for_update()
+        .filter(household_id=household.pk, status=PlacementStatus.RESERVED)
+        .first()
+    )
+    if placement is None:
+        return None
+    placement.status = PlacementStatus.RELEASED
+    placement.released_by = by
+    placement.released_at = timezone.now()
+    placement.release_reason = reason[:300]
+    placement.save(update_fields=["status", "released_by", "released_at", "release_reason"])
+    return placement

@@ -1,0 +1,164 @@
+"""Races on PostgreSQL: two real connections doing the same thing at the same moment.
+
+SQLite serialises every writer on the whole database (``transaction_mode=IMMEDIATE``), so
+there is no race to test there; these tests need row locks and are skipped on SQLite.
+"""
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections
+
+from resettlement.models import Payment, PaymentBatch, Program, QuotaPlacement, RegionQuota
+from resettlement.selectors.quotas import with_usage
+from resettlement.services.benefits import grant_benefit
+from resettlement.services.payments import (
+    add_payment,
+    approve_batch,
+    approve_payment,
+    pay_payment,
+    prepare_batch,
+    refuse_payment,
+    reverse_payment,
+)
+from resettlement.services.quota_ledger import QuotaError, place_in_quota
+
+from . import benefits_fixtures as fx
+from .benefits_fixtures import make_household, quota_family, rule
+
+pytestmark = [
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="races need PostgreSQL row locks; SQLite serialises all writers",
+    ),
+    # Real commits from several connections; the seeded reference data is restored afterwards.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+officer, checker = fx.officer, fx.checker
+MARCH = dt.date(2025, 3, 1)
+
+
+@pytest.fixture
+def second_checker(django_user_model):
+    return django_user_model.objects.create_user("checker2", password="x", is_staff=True)
+
+
+def run_together(*calls: Callable[[], object]) -> list[tuple[str, object]]:
+    """Run each call in its own thread and database connection, released at the same instant."""
+    barrier = threading.Barrier(len(calls))
+    results: list[tuple[str, object]] = [("not run", None)] * len(calls)
+
+    def worker(index: int, call: Callable[[], object]) -> None:
+        try:
+            barrier.wait(timeout=10)
+            results[index] = ("ok", call())
+        except Exception as error:
+            results[index] = ("error", error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return results
+
+
+def outcomes(results: list[tuple[str, object]]) -> list[str]:
+    return sorted(kind if kind == "ok" else type(value).__name__ for kind, value in results)
+
+
+def test_it_lets_one_of_two_checkers_approve_a_run(officer, checker, second_checker):
+    quota_family_ = quota_family(by=officer, members=3)
+    grant_benefit(household=quota_family_, rule=rule("relocation"), by=officer)
+    batch = prepare_batch(program=Program.objects.get(code="KZ-KANDAS"), month=MARCH, by=officer)
+
+    results = run_together(
+        lambda: approve_batch(batch=batch, by=checker),
+        lambda: approve_batch(batch=batch, by=second_checker),
+    )
+
+    assert outcomes(results) == ["PaymentError", "ok"]
+    (error,) = [value for kind, value in results if kind == "error"]
+    assert "was already approved by" in error.messages[0]
+    batch = PaymentBatch.objects.get()
+    assert batch.state == "approved"
+    assert set(batch.payments.values_list("state", "approved_by")) == {
+        ("approved", batch.approved_by_id)
+    }
+
+
+def test_it_lets_one_of_two_officers_pay_the_same_payment(officer, checker, second_checker):
+    household = quota_family(by=officer, members=1)
+    grant_benefit(household=household, rule=rule("relocation"), by=officer)
+    payment = approve_payment(payment=Payment.objects.get(), by=checker)
+
+    results = run_together(
+        lambda: pay_payment(payment=payment, by=checker, paid_on=MARCH, reference="A-1"),
+        lambda: pay_payment(payment=payment, by=second_checker, paid_on=MARCH, reference="B-1"),
+    )
+
+    assert outcomes(results) == ["PaymentError", "ok"]
+    paid = Payment.objects.get()
+    assert paid.state == "paid"
+    assert paid.payment_reference in {"A-1", "B-1"}
+
+
+def test_it_creates_one_payment_when_two_clerks_reissue_the_same_month(officer, checker):
+    household = quota_family(by=officer)
+    rent = grant_benefit(
+        household=household, rule=rule("rent"), by=officer, tier=Decimal(15), tier_reason="Flat"
+    )
+    refuse_payment(payment=rent.payments.get(period=MARCH), by=checker, reason="Abroad")
+
+    results = run_together(
+        lambda: add_payment(grant=rent, period=MARCH, by=officer, idempotency_key="clerk-a"),
+        lambda: add_payment(grant=rent, period=MARCH, by=checker, idempotency_key="clerk-b"),
+    )
+
+    assert outcomes(results) == ["PaymentError", "ok"]
+    assert list(rent.payments.filter(period=MARCH).order_by("pk").values_list("state")) == [
+        ("refused",),
+        ("planned",),
+    ]
+
+
+def test_it_records_one_reversal_for_a_form_submitted_twice_at_once(officer, checker):
+    household = quota_family(by=officer, members=1)
+    grant_benefit(household=household, rule=rule("relocation"), by=officer)
+    payment = approve_payment(payment=Payment.objects.get(), by=checker)
+    pay_payment(payment=payment, by=checker, paid_on=MARCH, reference="R-1")
+
+    def submit():
+        return reverse_payment(
+            payment=payment,
+            by=checker,
+            reason="Wrong account",
+            paid_on=MARCH,
+            reference="RET-1",
+            idempotency_key="reverse-form-xyz",
+        )
+
+    results = run_together(submit, submit)
+
+    assert outcomes(results) == ["ok", "ok"]
+    assert results[0][1].pk == results[1][1].pk
+    assert Payment.objects.filter(reversal_of=payment).count() == 1
+
+
+def test_it_never_overfills_a_quota_under_concurrent_placements(officer):
+    families = [
+        make_household(by=officer, members=6, region="KZ-27", quota_year=2025) for _ in range(6)
+    ]  # 36 people for 30 places
+
+    results = run_together(*[lambda h=h: place_in_quota(household=h, by=officer) for h in families])
+
+    assert outcomes(results) == ["QuotaError"] + ["ok"] * 5
+    quota = with_usage(RegionQuota.objects.filter(region__code="KZ-27", year=2025)).get()
+    assert (quota.places, quota.places_used, quota.places_remaining) == (30, 30, 0)
+    assert QuotaPlacement.objects.filter(over_quota=True).count() == 0
+    assert all(isinstance(value, QuotaError) for kind, value in results if kind == "error")

@@ -1,0 +1,138 @@
+"""The quota ledger: places reserved per household, over-quota overrides, releases."""
+
+import datetime as dt
+
+import pytest
+
+from resettlement.models import QuotaPlacement, RegionQuota
+from resettlement.selectors.quotas import with_usage
+from resettlement.services.cases import case_transition
+from resettlement.services.quota_ledger import QuotaError, place_in_quota, release_places
+from resettlement.services.quotas import revise_quota
+
+from . import benefits_fixtures as fx
+from .benefits_fixtures import make_household, quota
+
+pytestmark = pytest.mark.django_db
+officer, quota_manager = fx.officer, fx.quota_manager
+
+
+def usage(region: str = "KZ-27", year: int = 2025) -> tuple[int, int, int]:
+    row = with_usage(RegionQuota.objects.filter(region__code=region, year=year)).get()
+    return row.places, row.places_used, row.places_remaining
+
+
+def family(by, members: int, region: str = "KZ-27", year: int = 2025):
+    return make_household(by=by, members=members, region=region, quota_year=year, path=("applied",))
+
+
+def test_it_reserves_one_place_per_member_arriving(officer):
+    household = family(officer, 5)
+    household.members.filter(pk=household.members.order_by("-pk")[0].pk).update(
+        member_status="left"
+    )
+
+    placement = place_in_quota(household=household, by=officer)
+
+    assert (placement.quota, placement.places, placement.status, placement.over_quota) == (
+        quota("KZ-27"),
+        4,
+        "reserved",
+        False,
+    )
+    assert usage() == (30, 4, 26)
+
+
+def test_it_refuses_an_over_quota_placement_without_the_permission(officer):
+    place_in_quota(household=family(officer, 28), by=officer)
+    too_big = family(officer, 3)
+
+    with pytest.raises(QuotaError, match="Only 2 place"):
+        place_in_quota(household=too_big, by=officer)
+    with pytest.raises(QuotaError, match="not allowed to place a household over"):
+        place_in_quota(household=too_big, by=officer, override_reason="Ministry letter 5")
+
+    assert usage() == (30, 28, 2)
+    assert QuotaPlacement.objects.filter(household=too_big).count() == 0
+
+
+def test_it_records_an_override_by_a_permitted_user(officer, quota_manager):
+    place_in_quota(household=family(officer, 28), by=officer)
+    too_big = family(officer, 3)
+
+    placement = place_in_quota(
+        household=too_big, by=quota_manager, override_reason="Ministry letter No. 5"
+    )
+
+    assert (
+        placement.places,
+        placement.over_quota,
+        placement.override_reason,
+        placement.placed_by,
+    ) == (3, True, "Ministry letter No. 5", quota_manager)
+    assert usage() == (30, 31, -1)
+
+
+def test_it_releases_the_places_when_a_case_is_withdrawn(officer):
+    household = family(officer, 4)
+    place_in_quota(household=household, by=officer)
+
+    case_transition(household=household, to="withdrawn", by=officer, reason="Stays in Mongolia")
+
+    placement = QuotaPlacement.objects.get()
+    assert (placement.status, placement.released_by, placement.release_reason) == (
+        "released",
+        officer,
+        "Withdrawn: Stays in Mongolia",
+    )
+    assert placement.released_at is not None
+    assert usage() == (30, 0, 30)
+
+
+def test_it_releases_by_hand_and_allows_a_new_placement(officer):
+    household = family(officer, 2)
+    place_in_quota(household=household, by=officer)
+
+    with pytest.raises(QuotaError, match="already holds 2 place"):
+        place_in_quota(household=household, by=officer)
+    release_places(household=household, by=officer, reason="Moved to the 2026 quota")
+    household.quota_year = 2026
+    household.save()
+    place_in_quota(household=household, by=officer)
+
+    assert usage(year=2025) == (30, 0, 30)
+    assert usage(year=2026) == (30, 2, 28)
+    assert list(QuotaPlacement.objects.order_by("pk").values_list("quota__year", "status")) == [
+        (2025, "released"),
+        (2026, "reserved"),
+    ]
+
+
+def test_it_refuses_to_place_a_withdrawn_case_or_one_without_a_quota(officer):
+    withdrawn = family(officer, 2)
+    case_transition(household=withdrawn, to="withdrawn", by=officer, reason="x")
+    elsewhere = family(officer, 2, region="KZ-75")  # Almaty city has no quota
+
+    with pytest.raises(QuotaError, match="closed, refused or withdrawn"):
+        place_in_quota(household=withdrawn, by=officer)
+    with pytest.raises(QuotaError, match="no quota"):
+        place_in_quota(household=elsewhere, by=officer)
+
+
+def test_it_keeps_reserved_plus_free_equal_to_the_quota_through_revisions(officer):
+    place_in_quota(household=family(officer, 10), by=officer)
+
+    revise_quota(
+        quota=quota("KZ-27"),
+        places=45,
+        effective_on=dt.date(2025, 6, 1),
+        reason="Order No. 77",
+        by=officer,
+    )
+
+    places, used, remaining = usage()
+    assert (places, used, remaining, used + remaining) == (45, 10, 35, 45)
+    assert list(quota("KZ-27").revisions.values_list("places_before", "places_after")) == [
+        (None, 30),
+        (30, 45),
+    ]
