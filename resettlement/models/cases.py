@@ -167,7 +167,7 @@ class Household(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # Optimistic lock: every save of an existing row increments it (see admin/access.py).
-    version = models.PositiveIntegerField(_("version"), default=0, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=0, db_default=0, editable=False)
     anonymised_on = models.DateField(_("anonymised"), null=True, blank=True, editable=False)
     history = HistoricalRecords(excluded_fields=["updated_at"])
 
@@ -290,7 +290,7 @@ class Person(models.Model):
     document_key = models.CharField(max_length=40, editable=False, db_index=True)
     is_demo = models.BooleanField(_("demo data"), default=False, editable=False)
     # Optimistic lock, as on Household: incremented by every save of an existing row.
-    version = models.PositiveIntegerField(_("version"), default=0, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=0, db_default=0, editable=False)
     history = HistoricalRecords(excluded_fields=["search_key", "document_key"])
 
     class Meta:
