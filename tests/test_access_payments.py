@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from resettlement import roles
-from resettlement.models import BenefitRule, PaymentBatch, Program, Region
+from resettlement.models import BenefitRule, PaymentBatch, Program, Region, RegionQuota
 from resettlement.services.benefits import grant_benefit
 from resettlement.services.payments import prepare_batch
 
@@ -185,3 +185,24 @@ def test_it_lists_quota_placements_only_of_the_users_regions(client, ledger):
     placements = listed(client, "quotaplacement")
 
     assert placements == [str(ledger["pavlodar"].quota_placements.get())]
+
+
+def test_it_lets_a_quota_manager_place_a_household_by_reference_within_scope(
+    client, admin_user, ledger
+):
+    waiting = make_household(by=admin_user, members=4, quota_year=2026, path=("applied",))
+    kyrgyz = ledger["kyrgyz"]
+    login(client, roles.QUOTA_MANAGER)
+    url = reverse("admin:resettlement_quotaplacement_add")
+    quota = RegionQuota.objects.get(program__code="KZ-KANDAS", region__code="KZ-55", year=2026)
+
+    placed = client.post(url, {"reference": waiting.reference, "quota": quota.pk})
+    foreign = client.post(url, {"reference": kyrgyz.reference, "quota": quota.pk})
+
+    assert placed.status_code == 302
+    assert list(waiting.quota_placements.values_list("quota", "places", "placed_by__username")) == [
+        (quota.pk, 4, "kz-quota-manager")
+    ]
+    assert foreign.status_code == 200
+    assert list(foreign.context["form"].errors) == ["reference"]
+    assert not kyrgyz.quota_placements.exists()
