@@ -30,6 +30,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from . import demo_users as role_users
+from .demo_stipends import seed_stipends
 from .enums import (
     ApplicationChannel,
     CaseStatus,
@@ -41,7 +42,7 @@ from .enums import (
     Relation,
     Sex,
 )
-from .models import Country, Group, Household, Person, Program, Region, RegionQuota
+from .models import Country, Group, Household, Payment, Person, Program, Region, RegionQuota
 from .reference_data import load_reference_data
 from .services.cases import add_months, case_transition, extend_status, open_case
 from .validators import make_iin
@@ -1154,6 +1155,10 @@ class SeedReport:
     totals: list[ProgramTotals] = field(default_factory=list)
     #: References the plan wanted but a real (non-demo) household already holds.
     conflicts: list[str] = field(default_factory=list)
+    #: Benefits added by this run (grants, quota placements), from ``demo_stipends``.
+    benefits: dict[str, int] = field(default_factory=dict)
+    #: Payments now in the database, by state.
+    payments: dict[str, int] = field(default_factory=dict)
 
 
 def _ensure_groups(
@@ -1281,6 +1286,17 @@ def seed_demo(*, today: dt.date | None = None) -> SeedReport:
                 people.append(person)
         bulk_create_with_history(people, Person, batch_size=500, default_user=officer)
         report.people_created = len(people)
+        # Benefits after the households: the demo finance officer prepares the runs and the
+        # demo approver (another person: maker-checker) approves and pays them, up to as_of.
+        users = get_user_model().objects
+        report.benefits = seed_stipends(
+            users.get(username=role_users.DEMO_FINANCE_OFFICER),
+            users.get(username=role_users.DEMO_APPROVER),
+            as_of=as_of,
+        )
+        report.payments = dict(
+            Payment.objects.values_list("state").annotate(n=Count("pk")).order_by()
+        )
         report.totals = demo_totals()
     return report
 

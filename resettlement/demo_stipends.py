@@ -3,7 +3,11 @@
 Called by ``seed_demo`` after the demo households exist; works with whatever households are
 there and can run any number of times (each step is skipped when it was done before). All writes
 go through the services, so the demo ledger obeys the same rules as real data: every run is
-prepared by one officer and approved by another.
+prepared by one officer and approved by another (in ``seed_demo``: the demo finance officer
+``finance.kz`` prepares, the demo approver ``approver.kz`` approves and records the payment).
+
+The runs are those of the months up to ``as_of`` (``seed_demo`` passes its fixed demo date), so a
+re-run on a later day adds nothing.
 """
 
 import datetime as dt
@@ -137,7 +141,9 @@ def seed_evacuee_stipends(user: AbstractBaseUser, checker: AbstractBaseUser) -> 
     return {"evacuee_grants": granted}
 
 
-def seed_quota_benefits(user: AbstractBaseUser, checker: AbstractBaseUser) -> dict[str, int]:
+def seed_quota_benefits(
+    user: AbstractBaseUser, checker: AbstractBaseUser, as_of: dt.date
+) -> dict[str, int]:
     program = Program.objects.get(code="KZ-KANDAS")
     families = (
         Household.objects.filter(program=program, quota_year__in=[2025, 2026])
@@ -164,7 +170,7 @@ def seed_quota_benefits(user: AbstractBaseUser, checker: AbstractBaseUser) -> di
                 household, rent, user, tier=tier, tier_reason="Demo: tier by family size"
             )
     # Last month's run paid, this month's prepared and awaiting approval.
-    this_month = month_start(timezone.localdate())
+    this_month = month_start(as_of)
     _run(
         program=program,
         month=add_months(this_month, -1),
@@ -177,8 +183,16 @@ def seed_quota_benefits(user: AbstractBaseUser, checker: AbstractBaseUser) -> di
 
 
 def seed_stipends(
-    user: AbstractBaseUser, checker: AbstractBaseUser | None = None
+    user: AbstractBaseUser,
+    checker: AbstractBaseUser | None = None,
+    *,
+    as_of: dt.date | None = None,
 ) -> dict[str, int]:
-    """Grant and pay the demo benefits; returns how many placements and grants were added."""
+    """Grant and pay the demo benefits; returns how many placements and grants were added.
+
+    ``user`` prepares the runs and grants, ``checker`` (another officer) approves and pays them;
+    ``as_of`` (default today) is the month of the last, still unapproved, quota run.
+    """
     checker = checker or demo_checker()
-    return {**seed_evacuee_stipends(user, checker), **seed_quota_benefits(user, checker)}
+    as_of = as_of or timezone.localdate()
+    return {**seed_evacuee_stipends(user, checker), **seed_quota_benefits(user, checker, as_of)}

@@ -26,6 +26,10 @@ class DemoUser:
     regions: tuple[str, ...] = ()  # region codes; empty = every region of the programs
 
 
+#: The demo payment runs' maker (prepares) and checker (approves and records them paid).
+DEMO_FINANCE_OFFICER = "finance.kz"
+DEMO_APPROVER = "approver.kz"
+
 DEMO_PASSWORD = "demo-only-pass-2021"  # noqa: S105 (printed on purpose; demo data only)
 
 DEMO_USERS = (

@@ -1,7 +1,7 @@
 """Roles: which permissions each kind of staff holds. The one table behind the auth groups.
 
-The data migration ``0006_access_roles`` and the ``sync_roles`` management command both apply
-:data:`ROLE_PERMISSIONS`. A permission that does not exist yet (e.g. a payment permission from an
+The data migrations ``0006_access_roles`` and ``0011_payment_roles`` and the ``sync_roles``
+management command all apply :data:`ROLE_PERMISSIONS`. A permission that does not exist yet (e.g. a payment permission from an
 area that is not installed) is skipped with a warning; once it exists, ``manage.py sync_roles``
 grants it. The README's "Roles" matrix documents this table; keep the two in step.
 
@@ -37,6 +37,30 @@ REFERENCE = ["view_program", "view_country", "view_region", "view_regionquota"]
 #: Seeing cases, their members and groups: pages with names, documents and contacts.
 CASE_READ = ["view_household", "view_person", "view_group", "view_statuschange"]
 
+#: Reading the benefit rules and index values (no personal data).
+BENEFIT_REFERENCE = ["view_indexvalue", "view_benefitrule"]
+
+#: Reading the ledger: grants, payments, runs and their exclusions, recalculations, quota places.
+LEDGER_READ = [
+    *BENEFIT_REFERENCE,
+    "view_benefitgrant",
+    "view_payment",
+    "view_paymentbatch",
+    "view_batchexclusion",
+    "view_recalculation",
+    "view_quotaplacement",
+]
+
+#: The maker's side of a payment run: grant benefits, prepare (add) a run, leave a household out
+#: (change). The checker's permissions (``approve_payments``, ``record_payments``) are distinct, so
+#: no role but the program administrator holds both; the service still refuses the preparer as
+#: approver of their own run.
+PREPARE_PAYMENTS = ["add_benefitgrant", "add_paymentbatch", "change_paymentbatch"]
+CHECK_PAYMENTS = ["approve_payments", "record_payments"]
+
+#: Placing households in a regional quota and releasing their places.
+PLACE_IN_QUOTA = ["view_quotaplacement", "add_quotaplacement", "change_quotaplacement"]
+
 #: Role → permission codenames (all in the ``resettlement`` app unless written "app.codename").
 ROLE_PERMISSIONS: dict[str, list[str]] = {
     REGISTRAR: [
@@ -56,20 +80,26 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         *CASE_READ,
         "change_case_status",
     ],
-    # Payment permissions (prepare a batch) are added here when the payments area lands.
+    # Grants benefits and prepares payment runs; never approves or pays them.
     FINANCE_OFFICER: [
         *REFERENCE,
         *CASE_READ,
+        *LEDGER_READ,
+        *PREPARE_PAYMENTS,
         "view_reports",
     ],
-    # Approves and pays batches, never prepares them (payment permissions added with payments).
+    # Approves and pays runs, refuses or reverses payments; never prepares a run.
     APPROVER: [
         *REFERENCE,
         *CASE_READ,
+        *LEDGER_READ,
+        *CHECK_PAYMENTS,
         "view_reports",
     ],
+    # Places households (found by reference: no names) in quotas, over them with a reason.
     QUOTA_MANAGER: [
         *REFERENCE,
+        *PLACE_IN_QUOTA,
         "add_regionquota",
         "change_regionquota",
         "view_quotarevision",
@@ -79,6 +109,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     # Aggregates only: never a page or file with names, documents or contacts.
     ANALYST: [
         *REFERENCE,
+        *BENEFIT_REFERENCE,
         "view_reports",
     ],
     PROGRAM_ADMINISTRATOR: [
@@ -105,6 +136,14 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "change_staffprofile",
         "view_retentionrun",
         "auth.view_user",
+        *LEDGER_READ,
+        *PREPARE_PAYMENTS,
+        *CHECK_PAYMENTS,
+        *PLACE_IN_QUOTA[1:],
+        "add_indexvalue",
+        "change_indexvalue",
+        "add_benefitrule",
+        "change_benefitrule",
     ],
 }
 

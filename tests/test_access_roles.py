@@ -9,8 +9,11 @@ from django.urls import reverse
 
 from resettlement import roles
 from resettlement.demo_users import DEMO_PASSWORD, demo_users, ensure_demo_users
+from resettlement.services.benefits import grant_benefit
+from resettlement.services.payments import prepare_batch
 
 from .access_fixtures import household_in, staff_user
+from .benefits_fixtures import quota_family, rule
 
 pytestmark = pytest.mark.django_db
 
@@ -25,22 +28,45 @@ PAGES = [
     "accesslog",
     "staffprofile",
     "retentionrun",
+    "indexvalue",
+    "benefitrule",
+    "benefitgrant",
+    "payment",
+    "paymentbatch",
+    "quotaplacement",
 ]
 
 REFERENCE_LISTS = {"regionquota:list", "region:list", "program:list", "country:list"}
 CASE_LISTS = {"household:list", "person:list", "group:list"}
+BENEFIT_REFERENCE = {"indexvalue:list", "benefitrule:list"}
+LEDGER_LISTS = BENEFIT_REFERENCE | {
+    "benefitgrant:list",
+    "payment:list",
+    "paymentbatch:list",
+    "quotaplacement:list",
+}
 
 #: role → the admin pages (model:list / model:add) it may open; every other one answers 403.
 ALLOWED = {
     roles.REGISTRAR: REFERENCE_LISTS | CASE_LISTS | {"household:add", "person:add", "group:add"},
     roles.CASE_OFFICER: REFERENCE_LISTS | CASE_LISTS,
-    roles.FINANCE_OFFICER: REFERENCE_LISTS | CASE_LISTS,
-    roles.APPROVER: REFERENCE_LISTS | CASE_LISTS,
-    roles.QUOTA_MANAGER: REFERENCE_LISTS | {"regionquota:add"},
-    roles.ANALYST: REFERENCE_LISTS,
+    roles.FINANCE_OFFICER: REFERENCE_LISTS
+    | CASE_LISTS
+    | LEDGER_LISTS
+    | {"benefitgrant:add", "paymentbatch:add"},
+    roles.APPROVER: REFERENCE_LISTS | CASE_LISTS | LEDGER_LISTS,
+    roles.QUOTA_MANAGER: REFERENCE_LISTS
+    | {"regionquota:add", "quotaplacement:list", "quotaplacement:add"},
+    roles.ANALYST: REFERENCE_LISTS | BENEFIT_REFERENCE,
     roles.PROGRAM_ADMINISTRATOR: REFERENCE_LISTS
     | CASE_LISTS
+    | LEDGER_LISTS
     | {
+        "indexvalue:add",
+        "benefitrule:add",
+        "benefitgrant:add",
+        "paymentbatch:add",
+        "quotaplacement:add",
         "household:add",
         "person:add",
         "group:add",
@@ -86,7 +112,72 @@ def test_it_allows_each_role_exactly_its_admin_pages(client, role):
             outcome[f"{name}:{page}"] = response.status_code
 
     expected = {key: (200 if key in ALLOWED[role] else 403) for key in outcome}
+    # The add pages of grants and runs lead on to the household page and the run form.
+    expected.update(
+        {key: 302 for key in ("benefitgrant:add", "paymentbatch:add") if key in ALLOWED[role]}
+    )
     assert outcome == expected
+
+
+#: The payment and quota pages, by the role that may open them (every other role gets 403).
+PAYMENT_PAGES = {
+    "why not paid": {
+        roles.REGISTRAR,
+        roles.CASE_OFFICER,
+        roles.FINANCE_OFFICER,
+        roles.APPROVER,
+        roles.PROGRAM_ADMINISTRATOR,
+    },
+    "grant a benefit": {roles.FINANCE_OFFICER, roles.PROGRAM_ADMINISTRATOR},
+    "prepare a run": {roles.FINANCE_OFFICER, roles.PROGRAM_ADMINISTRATOR},
+    "leave a household out": {roles.FINANCE_OFFICER, roles.PROGRAM_ADMINISTRATOR},
+    "approve a run": {roles.APPROVER, roles.PROGRAM_ADMINISTRATOR},
+    "record a run paid": {roles.APPROVER, roles.PROGRAM_ADMINISTRATOR},
+    "refuse a payment": {roles.APPROVER, roles.PROGRAM_ADMINISTRATOR},
+    "reverse a payment": {roles.APPROVER, roles.PROGRAM_ADMINISTRATOR},
+    "run page": {roles.FINANCE_OFFICER, roles.APPROVER, roles.PROGRAM_ADMINISTRATOR},
+    "payment page": {roles.FINANCE_OFFICER, roles.APPROVER, roles.PROGRAM_ADMINISTRATOR},
+    "place in quota": {roles.QUOTA_MANAGER, roles.PROGRAM_ADMINISTRATOR},
+    "release places": {roles.QUOTA_MANAGER, roles.PROGRAM_ADMINISTRATOR},
+}
+
+
+@pytest.mark.parametrize("role", list(ALLOWED))
+def test_it_allows_each_role_exactly_its_payment_and_quota_pages(client, admin_user, role):
+    family = quota_family(by=admin_user, members=3)
+    grant_benefit(household=family, rule=rule("relocation"), by=admin_user)
+    batch = prepare_batch(program=family.program, month=family.arrived_on, by=admin_user)
+    payment = batch.payments.first()
+    user = staff_user("someone", role, programs=("KZ-KANDAS",))
+    client.force_login(user)
+    urls = {
+        "why not paid": reverse("admin:resettlement_household_benefits", args=[family.pk]),
+        "grant a benefit": reverse("admin:resettlement_household_grant", args=[family.pk]),
+        "prepare a run": reverse("admin:resettlement_paymentbatch_prepare"),
+        "leave a household out": reverse(
+            "admin:resettlement_paymentbatch_exclude", args=[batch.pk]
+        ),
+        "approve a run": reverse("admin:resettlement_paymentbatch_approve", args=[batch.pk]),
+        "record a run paid": reverse("admin:resettlement_paymentbatch_pay", args=[batch.pk]),
+        "refuse a payment": reverse("admin:resettlement_payment_refuse", args=[payment.pk]),
+        "reverse a payment": reverse("admin:resettlement_payment_reverse", args=[payment.pk]),
+        "run page": reverse("admin:resettlement_paymentbatch_change", args=[batch.pk]),
+        "payment page": reverse("admin:resettlement_payment_change", args=[payment.pk]),
+        "place in quota": reverse("admin:resettlement_household_place", args=[family.pk]),
+        "release places": reverse("admin:resettlement_household_release", args=[family.pk]),
+    }
+
+    outcome = {page: client.get(url).status_code for page, url in urls.items()}
+
+    assert outcome == {page: 200 if role in PAYMENT_PAGES[page] else 403 for page in urls}
+
+
+def test_it_never_lets_the_approver_prepare_and_the_finance_officer_approve():
+    approver = set(roles.ROLE_PERMISSIONS[roles.APPROVER])
+    finance = set(roles.ROLE_PERMISSIONS[roles.FINANCE_OFFICER])
+
+    assert not approver & {"add_paymentbatch", "change_paymentbatch", "add_benefitgrant"}
+    assert not finance & {"approve_payments", "record_payments"}
 
 
 @pytest.mark.parametrize("role", list(ALLOWED))

@@ -1,5 +1,6 @@
 """The demo data command: the 2021 events as in the domain brief, and idempotent re-runs."""
 
+import datetime as dt
 import io
 
 import pytest
@@ -9,13 +10,22 @@ from django.db.models import Max
 from django.utils import timezone
 
 from resettlement.enums import CaseStatus, MemberStatus
-from resettlement.models import Group, Household, Person, RegionQuota, StatusChange
+from resettlement.models import (
+    Group,
+    Household,
+    Payment,
+    PaymentBatch,
+    Person,
+    QuotaPlacement,
+    RegionQuota,
+    StatusChange,
+)
 from resettlement.selectors.quotas import with_usage
 
 pytestmark = pytest.mark.django_db
 
 
-def snapshot() -> tuple[list[tuple], list[tuple], list[tuple]]:
+def snapshot() -> tuple[list[tuple], ...]:
     households = list(
         Household.objects.order_by("reference").values_list(
             "program__code",
@@ -40,7 +50,20 @@ def snapshot() -> tuple[list[tuple], list[tuple], list[tuple]]:
             "household__reference", "kind", "to_status", "effective_on", "reason"
         )
     )
-    return households, people, history
+    payments = list(
+        Payment.objects.order_by("pk").values_list(
+            "grant__household__reference", "person", "period", "amount", "state", "batch__month"
+        )
+    )
+    runs = list(
+        PaymentBatch.objects.order_by("pk").values_list(
+            "month", "state", "prepared_by__username", "approved_by__username"
+        )
+    )
+    placements = list(
+        QuotaPlacement.objects.order_by("pk").values_list("household__reference", "places")
+    )
+    return households, people, history, payments, runs, placements
 
 
 def seed() -> str:
@@ -88,3 +111,34 @@ def test_it_loads_the_2021_events_and_a_second_run_changes_nothing() -> None:
     )
     for quota in with_usage(RegionQuota.objects.all()):
         assert quota.places_used <= quota.places
+
+
+def test_it_pays_the_evacuees_stipend_through_runs_made_by_two_officers() -> None:
+    seed()
+    payments = Payment.objects.count()
+
+    second_output = seed()
+
+    assert Payment.objects.count() == payments
+    assert "Benefits added this run: 0 evacuee grants, 0 quota placements" in second_output
+    flight = Group.objects.get(name="Evacuation flight Kabul–Almaty, 9 Sep 2021")
+    stipend = Payment.objects.filter(
+        grant__household__group=flight, grant__rule__code="basic-needs-2021"
+    )
+    paid_months = set(stipend.filter(state="paid").values_list("period", flat=True))
+    assert paid_months == {
+        dt.date(2021, 9, 1),
+        dt.date(2021, 10, 1),
+        dt.date(2021, 11, 1),
+        dt.date(2021, 12, 1),
+    }
+    assert set(stipend.values_list("grant__household", flat=True)) == set(
+        flight.households.values_list("pk", flat=True)
+    )
+    assert stipend.values("person").distinct().count() == 35
+    makers = set(PaymentBatch.objects.values_list("prepared_by__username", "approved_by__username"))
+    assert makers <= {("finance.kz", "approver.kz"), ("finance.kz", None)}
+    assert QuotaPlacement.objects.filter(quota__year__in=[2025, 2026]).exists()
+    assert Payment.objects.filter(
+        grant__rule__code__in=["relocation", "rent"], state="paid"
+    ).exists()

@@ -10,11 +10,17 @@ from django.utils.translation import gettext_lazy as _
 
 from ..enums import RegionLevel
 from ..models import BenefitRule, Household, IndexValue, Program, Region, RegionQuota
+from ..selectors.access import is_region_scoped, programs_for, regions_for
 from ..selectors.benefits import rules_in_force
 
 
 class PrepareRunForm(forms.Form):
-    program = forms.ModelChoiceField(label=_("program"), queryset=Program.objects.all())
+    """Program, month and (for a region-bound officer, required) one of their regions.
+
+    The choices are the officer's scope, so a run only ever collects in-scope households.
+    """
+
+    program = forms.ModelChoiceField(label=_("program"), queryset=Program.objects.none())
     month = forms.DateField(
         label=_("month"),
         widget=AdminDateWidget,
@@ -24,9 +30,20 @@ class PrepareRunForm(forms.Form):
     region = forms.ModelChoiceField(
         label=_("region"),
         required=False,
-        queryset=Region.objects.filter(level__in=[RegionLevel.OBLAST, RegionLevel.CITY]),
+        queryset=Region.objects.none(),
         help_text=_("Leave empty for the whole program."),
     )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["program"].queryset = programs_for(user)
+        self.fields["region"].queryset = regions_for(user).filter(
+            level__in=[RegionLevel.OBLAST, RegionLevel.CITY]
+        )
+        if is_region_scoped(user):
+            # A program-wide run would pay households outside the officer's regions.
+            self.fields["region"].required = True
+            self.fields["region"].help_text = _("One of your regions.")
 
 
 class PayRunForm(forms.Form):
@@ -87,11 +104,59 @@ class PlaceForm(forms.Form):
         help_text=_("Only when the quota is full, and only with the override permission."),
     )
 
-    def __init__(self, *args, household: Household, **kwargs) -> None:
+    def __init__(
+        self, *args, household: Household, quotas: QuerySet[RegionQuota], **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["quota"].queryset = RegionQuota.objects.filter(
-            program=household.program
-        ).select_related("region")
+        self.fields["quota"].queryset = quotas.filter(program=household.program).select_related(
+            "region"
+        )
+
+
+class PlaceByReferenceForm(forms.Form):
+    """Place a household found by its reference: for quota managers, who see no names."""
+
+    reference = forms.CharField(label=_("household reference"), max_length=40)
+    quota = forms.ModelChoiceField(label=_("quota"), queryset=RegionQuota.objects.none())
+    places = forms.IntegerField(
+        label=_("places"),
+        min_value=1,
+        required=False,
+        help_text=_("Empty: one place per member arriving."),
+    )
+    override_reason = forms.CharField(
+        label=_("reason to place over the quota"),
+        max_length=300,
+        required=False,
+        help_text=_("Only when the quota is full, and only with the override permission."),
+    )
+
+    def __init__(
+        self,
+        *args,
+        households: QuerySet[Household],
+        quotas: QuerySet[RegionQuota],
+        **kwargs,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.households = households
+        self.fields["quota"].queryset = quotas.select_related("region", "program").order_by(
+            "-year", "program", "region__code"
+        )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        reference, quota = cleaned.get("reference", "").strip(), cleaned.get("quota")
+        if reference and quota:
+            household = self.households.filter(reference=reference, program=quota.program).first()
+            if household is None:
+                self.add_error(
+                    "reference",
+                    _("No household %(ref)s of %(program)s among the cases you work on.")
+                    % {"ref": reference, "program": quota.program.code},
+                )
+            cleaned["household"] = household
+        return cleaned
 
 
 class ReasonForm(forms.Form):
@@ -141,8 +206,14 @@ class IndexValueForm(forms.ModelForm):
         model = IndexValue
         fields = ("country", "code", "year", "value", "legal_basis")
 
+    #: Country codes the user may set values for (``None``: any); set by the admin per request.
+    allowed_countries: frozenset[str] | None = None
+
     def clean(self) -> dict:
         cleaned = super().clean()
+        country = cleaned.get("country") or self.instance.country
+        if self.allowed_countries is not None and country not in self.allowed_countries:
+            self.add_error(None, _("You set index values only for the countries of your programs."))
         if "value" in self.changed_data and not cleaned.get("change_reason", "").strip():
             self.add_error("change_reason", _("Give the reason or legal act for the change."))
         return cleaned

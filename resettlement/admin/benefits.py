@@ -2,6 +2,12 @@
 
 Every button calls one service (``services.benefits``, ``services.payments``,
 ``services.quota_ledger``); a refusal from the service is shown on the form and nothing changes.
+
+Scope (``selectors/access.py``): grants, payments, exclusions and placements follow their
+household's program and region; payment runs their program and region; rules their program;
+index values the countries of the user's programs. Out of scope answers 404 everywhere — lists,
+change and history pages, the run pages, the household's benefit pages — and list filters offer
+only in-scope choices (``ReferenceListFilter``, never ``DISTINCT`` over the ledger).
 """
 
 from decimal import Decimal
@@ -34,7 +40,14 @@ from ..models import (
     QuotaPlacement,
     Recalculation,
 )
-from ..selectors.access import households_for
+from ..selectors.access import (
+    batches_for,
+    countries_for,
+    households_for,
+    index_values_for,
+    quotas_for,
+    rules_for,
+)
 from ..selectors.benefits import why_not_paid
 from ..services.benefits import (
     change_tier,
@@ -52,12 +65,14 @@ from ..services.payments import (
     reverse_payment,
 )
 from ..services.quota_ledger import members_arriving, place_in_quota, quota_for, release_places
+from .access import ScopedAdminMixin, ScopedInlineMixin
 from .benefit_forms import (
     DecisionForm,
     ExcludeForm,
     GrantForm,
     IndexValueForm,
     PayRunForm,
+    PlaceByReferenceForm,
     PlaceForm,
     PrepareRunForm,
     ReasonForm,
@@ -65,6 +80,7 @@ from .benefit_forms import (
     TierForm,
 )
 from .common import ReadOnlyInline
+from .scale import ReferenceListFilter
 
 FORM_PAGE = "admin/resettlement/benefits/form_page.html"
 
@@ -143,11 +159,19 @@ def household_url(household: Household) -> str:
 
 
 @admin.register(IndexValue)
-class IndexValueAdmin(SimpleHistoryAdmin):
+class IndexValueAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     form = IndexValueForm
     list_display = ("code", "country", "year", "value_display", "legal_basis")
     list_filter = ("country", "code")
     fields = ("country", "code", "year", "value", "legal_basis", "change_reason")
+
+    def scope(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(pk__in=index_values_for(request.user).values("pk"))
+
+    def get_form(self, request: HttpRequest, obj: IndexValue | None = None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.allowed_countries = countries_for(request.user)
+        return form
 
     def get_readonly_fields(self, request: HttpRequest, obj: IndexValue | None = None) -> tuple:
         return ("country", "code", "year") if obj else ()
@@ -181,7 +205,7 @@ class IndexValueAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(BenefitRule)
-class BenefitRuleAdmin(SimpleHistoryAdmin):
+class BenefitRuleAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
     list_display = (
         "name",
         "program",
@@ -194,8 +218,17 @@ class BenefitRuleAdmin(SimpleHistoryAdmin):
         "effective_from",
         "effective_to",
     )
-    list_filter = ("program", "frequency", "unit", "quota_participants_only")
+    list_filter = (
+        ("program", ReferenceListFilter),
+        "frequency",
+        "unit",
+        "quota_participants_only",
+    )
     list_select_related = ("program",)
+
+    def scope(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(pk__in=rules_for(request.user).values("pk"))
+
     fieldsets = (
         (None, {"fields": ("program", "code", "name", "description", "legal_basis")}),
         (
@@ -230,9 +263,10 @@ class BenefitRuleAdmin(SimpleHistoryAdmin):
 # --- grants -----------------------------------------------------------------------------
 
 
-class GrantPaymentInline(ReadOnlyInline):
+class GrantPaymentInline(ScopedInlineMixin, ReadOnlyInline):
     model = Payment
     fk_name = "grant"
+    scope_path = "grant__household"
     fields = ("period", "person", "amount_display", "index_value", "index_year", "state", "batch")
     readonly_fields = fields
     ordering = ("period", "person_id", "id")
@@ -242,17 +276,18 @@ class GrantPaymentInline(ReadOnlyInline):
         return money_display(obj.amount, obj.currency)
 
 
-class RecalculationInline(ReadOnlyInline):
+class RecalculationInline(ScopedInlineMixin, ReadOnlyInline):
     model = Recalculation
+    scope_path = "grant__household"
     fields = ("recalculated_at", "recalculated_by", "cause", "changes")
     readonly_fields = fields
     show_change_link = False
 
 
 @admin.register(BenefitGrant)
-class BenefitGrantAdmin(ServicePagesMixin, SimpleHistoryAdmin):
+class BenefitGrantAdmin(ScopedAdminMixin, ServicePagesMixin, SimpleHistoryAdmin):
     list_display = ("household", "rule", "tier", "starts_on", "granted_by", "paid", "planned")
-    list_filter = ("rule__program", "rule")
+    list_filter = (("rule__program", ReferenceListFilter), ("rule", ReferenceListFilter))
     list_select_related = ("household", "rule__program", "granted_by")
     search_fields = ("household__reference",)
     readonly_fields = (
@@ -273,7 +308,6 @@ class BenefitGrantAdmin(ServicePagesMixin, SimpleHistoryAdmin):
         return (
             super()
             .get_queryset(request)
-            .filter(household__in=households_for(request.user))
             .annotate(
                 paid_total=Coalesce(
                     Sum("payments__amount", filter=_state(PaymentState.PAID)), zero
@@ -334,6 +368,8 @@ class BenefitGrantAdmin(ServicePagesMixin, SimpleHistoryAdmin):
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
         # A benefit is granted from the household's page, where its conditions are checked.
+        if not self.has_add_permission(request):
+            raise PermissionDenied
         self.message_user(
             request, _("Open the household and use “Grant a benefit”."), messages.INFO
         )
@@ -422,7 +458,8 @@ def _state(state: str) -> Q:
 
 
 @admin.register(Payment)
-class PaymentAdmin(ServicePagesMixin, ReadOnlyAdmin):
+class PaymentAdmin(ScopedAdminMixin, ServicePagesMixin, ReadOnlyAdmin):
+    scope_path = "grant__household"
     change_form_template = "admin/resettlement/benefits/payment_change_form.html"
     list_display = (
         "period",
@@ -436,7 +473,13 @@ class PaymentAdmin(ServicePagesMixin, ReadOnlyAdmin):
         "paid_on",
         "payment_reference",
     )
-    list_filter = ("state", "grant__rule__program", "grant__rule", "period")
+    list_filter = (
+        "state",
+        ("grant__rule__program", ReferenceListFilter),
+        ("grant__rule", ReferenceListFilter),
+        ("batch", ReferenceListFilter),
+        "period",
+    )
     list_select_related = ("grant__household", "grant__rule__program", "person", "batch__program")
     search_fields = ("grant__household__reference", "payment_reference")
     date_hierarchy = "period"
@@ -464,11 +507,6 @@ class PaymentAdmin(ServicePagesMixin, ReadOnlyAdmin):
         "reversal_of",
     )
     fields = readonly_fields
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Payment]:
-        return (
-            super().get_queryset(request).filter(grant__household__in=households_for(request.user))
-        )
 
     @admin.display(description=_("household"), ordering="grant__household__reference")
     def household(self, obj: Payment) -> str:
@@ -581,9 +619,10 @@ class PaymentAdmin(ServicePagesMixin, ReadOnlyAdmin):
 # --- payment runs -----------------------------------------------------------------------
 
 
-class BatchPaymentInline(ReadOnlyInline):
+class BatchPaymentInline(ScopedInlineMixin, ReadOnlyInline):
     model = Payment
     fk_name = "batch"
+    scope_path = "grant__household"
     fields = ("household", "person", "period", "rule", "amount_display", "state")
     readonly_fields = fields
     ordering = ("grant__household__reference", "period", "person_id")
@@ -608,7 +647,7 @@ class BatchPaymentInline(ReadOnlyInline):
         return format_money(obj.amount, obj.grant.rule.program.currency_symbol)
 
 
-class ExclusionInline(ReadOnlyInline):
+class ExclusionInline(ScopedInlineMixin, ReadOnlyInline):
     model = BatchExclusion
     fields = ("household", "reason", "excluded_by", "excluded_at")
     readonly_fields = fields
@@ -616,7 +655,7 @@ class ExclusionInline(ReadOnlyInline):
 
 
 @admin.register(PaymentBatch)
-class PaymentBatchAdmin(ServicePagesMixin, admin.ModelAdmin):
+class PaymentBatchAdmin(ScopedAdminMixin, ServicePagesMixin, admin.ModelAdmin):
     change_form_template = "admin/resettlement/benefits/batch_change_form.html"
     list_display = (
         "__str__",
@@ -628,8 +667,17 @@ class PaymentBatchAdmin(ServicePagesMixin, admin.ModelAdmin):
         "paid_by",
         "paid_on",
     )
-    list_filter = ("state", "program", "month")
+    list_filter = (
+        "state",
+        ("program", ReferenceListFilter),
+        ("region", ReferenceListFilter),
+        "month",
+    )
     list_select_related = ("program", "region", "prepared_by", "approved_by", "paid_by")
+
+    def scope(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(pk__in=batches_for(request.user).values("pk"))
+
     readonly_fields = (
         "program",
         "month",
@@ -693,6 +741,7 @@ class PaymentBatchAdmin(ServicePagesMixin, admin.ModelAdmin):
         ]
 
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
+        self.require(request, "add_paymentbatch")
         return HttpResponseRedirect(reverse("admin:resettlement_paymentbatch_prepare"))
 
     def _batch(self, request: HttpRequest, batch_id: int) -> PaymentBatch:
@@ -703,7 +752,7 @@ class PaymentBatchAdmin(ServicePagesMixin, admin.ModelAdmin):
 
     def prepare_view(self, request: HttpRequest) -> HttpResponse:
         self.require(request, "add_paymentbatch")
-        form = PrepareRunForm(request.POST or None)
+        form = PrepareRunForm(request.POST or None, user=request.user)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             try:
@@ -793,7 +842,7 @@ class PaymentBatchAdmin(ServicePagesMixin, admin.ModelAdmin):
 
     def exclude_view(self, request: HttpRequest, batch_id: int) -> HttpResponse:
         batch = self._batch(request, batch_id)
-        self.require(request, "add_paymentbatch")
+        self.require(request, "change_paymentbatch")
         households = households_for(request.user).filter(grants__payments__batch=batch).distinct()
         form = ExcludeForm(request.POST or None, households=households)
         if (
@@ -831,7 +880,7 @@ class PaymentBatchAdmin(ServicePagesMixin, admin.ModelAdmin):
             "approve_is_own": batch.prepared_by_id == user.pk,
             "can_pay": batch.state == BatchState.APPROVED
             and user.has_perm("resettlement.record_payments"),
-            "can_exclude": prepared and user.has_perm("resettlement.add_paymentbatch"),
+            "can_exclude": prepared and user.has_perm("resettlement.change_paymentbatch"),
         }
         return super().change_view(request, object_id, form_url, extra_context)
 
@@ -839,8 +888,25 @@ class PaymentBatchAdmin(ServicePagesMixin, admin.ModelAdmin):
 # --- quota ledger -----------------------------------------------------------------------
 
 
+class PlacementYearFilter(admin.SimpleListFilter):
+    """Quota year, from the user's quotas (a small table), not ``DISTINCT`` over placements."""
+
+    title = _("quota year")
+    parameter_name = "year"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
+        years = quotas_for(request.user).order_by("-year").values_list("year", flat=True)
+        return [(str(year), str(year)) for year in dict.fromkeys(years)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value and value.isdigit():
+            return queryset.filter(quota__year=int(value))
+        return queryset
+
+
 @admin.register(QuotaPlacement)
-class QuotaPlacementAdmin(ServicePagesMixin, admin.ModelAdmin):
+class QuotaPlacementAdmin(ScopedAdminMixin, ServicePagesMixin, admin.ModelAdmin):
     list_display = (
         "household",
         "quota",
@@ -851,7 +917,12 @@ class QuotaPlacementAdmin(ServicePagesMixin, admin.ModelAdmin):
         "placed_at",
         "released_at",
     )
-    list_filter = ("status", "over_quota", "quota__year", "quota__region")
+    list_filter = (
+        "status",
+        "over_quota",
+        PlacementYearFilter,
+        ("quota__region", ReferenceListFilter),
+    )
     list_select_related = ("household", "quota__region", "placed_by")
     search_fields = ("household__reference",)
     readonly_fields = (
@@ -870,18 +941,68 @@ class QuotaPlacementAdmin(ServicePagesMixin, admin.ModelAdmin):
     fields = readonly_fields
     actions = None
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[QuotaPlacement]:
-        return super().get_queryset(request).filter(household__in=households_for(request.user))
-
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
+    change_form_template = "admin/resettlement/benefits/placement_change_form.html"
+
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context=None):
-        self.message_user(request, _("Open the household and use “Place in quota”."), messages.INFO)
-        return HttpResponseRedirect(reverse("admin:resettlement_household_changelist"))
+        """Place a household found by its reference (quota managers see no names or lists)."""
+        self.require(request, "add_quotaplacement")
+        form = PlaceByReferenceForm(
+            request.POST or None,
+            households=households_for(request.user),
+            quotas=quotas_for(request.user),
+        )
+        back = reverse("admin:resettlement_quotaplacement_changelist")
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            household = data["household"]
+            if self.run_service(
+                request,
+                form,
+                lambda: place_in_quota(
+                    household=household,
+                    quota=data["quota"],
+                    places=data["places"],
+                    override_reason=data["override_reason"],
+                    by=request.user,
+                ),
+                _("%(ref)s is placed in %(quota)s.")
+                % {"ref": household.reference, "quota": data["quota"]},
+            ):
+                return HttpResponseRedirect(back)
+        return self.form_page(
+            request,
+            title=_("Place a household in a regional quota"),
+            form=form,
+            back=back,
+            banner=_(
+                "Reserves one place per member arriving (or the places given). A full quota "
+                "refuses the placement unless you may override it and give a reason."
+            ),
+            submit=_("Place"),
+        )
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None
+    ):
+        placement = get_object_or_404(self.get_queryset(request), pk=object_id)
+        extra_context = {
+            **(extra_context or {}),
+            "can_release": placement.status == PlacementStatus.RESERVED
+            and request.user.has_perm("resettlement.change_quotaplacement"),
+        }
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def back_to(self, request: HttpRequest, household: Household) -> str:
+        """The household's page, or the placements for a user who does not see households."""
+        if request.user.has_perm("resettlement.view_household"):
+            return household_url(household)
+        return reverse("admin:resettlement_quotaplacement_changelist")
 
     def get_urls(self) -> list:
         view = self.admin_site.admin_view
@@ -903,8 +1024,13 @@ class QuotaPlacementAdmin(ServicePagesMixin, admin.ModelAdmin):
         household = self.household_or_404(request, household_id)
         self.require(request, "add_quotaplacement")
         initial = {"quota": quota_for(household), "places": members_arriving(household)}
-        form = PlaceForm(request.POST or None, household=household, initial=initial)
-        back = household_url(household)
+        back = self.back_to(request, household)
+        form = PlaceForm(
+            request.POST or None,
+            household=household,
+            quotas=quotas_for(request.user),
+            initial=initial,
+        )
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             if self.run_service(
@@ -932,7 +1058,7 @@ class QuotaPlacementAdmin(ServicePagesMixin, admin.ModelAdmin):
         household = self.household_or_404(request, household_id)
         self.require(request, "change_quotaplacement")
         form = ReasonForm(request.POST or None)
-        back = household_url(household)
+        back = self.back_to(request, household)
         if (
             request.method == "POST"
             and form.is_valid()

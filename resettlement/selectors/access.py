@@ -14,7 +14,19 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Model, Q, QuerySet
 
-from ..models import AccessLog, Group, Household, Person, Program, Region, RegionQuota
+from ..models import (
+    AccessLog,
+    BenefitRule,
+    Group,
+    Household,
+    IndexValue,
+    PaymentBatch,
+    Person,
+    Program,
+    QuotaPlacement,
+    Region,
+    RegionQuota,
+)
 
 User = AbstractBaseUser | AnonymousUser
 
@@ -144,6 +156,52 @@ def quotas_for(user: User) -> QuerySet[RegionQuota]:
     return quotas
 
 
+def countries_for(user: User) -> frozenset[str] | None:
+    """The country codes of the user's programs, or ``None`` for every country (superusers)."""
+    scope = scope_of(user)
+    if scope is None:
+        return None
+    return frozenset(
+        Program.objects.filter(pk__in=scope.program_ids).values_list("country", flat=True)
+    )
+
+
+def index_values_for(user: User) -> QuerySet[IndexValue]:
+    """Index values (MCI) of the countries of the user's programs: public, country-wide figures."""
+    countries = countries_for(user)
+    if countries is None:
+        return IndexValue.objects.all()
+    return IndexValue.objects.filter(country__in=countries)
+
+
+def rules_for(user: User) -> QuerySet[BenefitRule]:
+    """The benefit rules of the user's programs (rules hold no personal data, but belong to one)."""
+    scope = scope_of(user)
+    if scope is None:
+        return BenefitRule.objects.all()
+    return BenefitRule.objects.filter(program__in=scope.program_ids)
+
+
+def batches_for(user: User) -> QuerySet[PaymentBatch]:
+    """The payment runs of the user's programs.
+
+    A region-bound user sees only the runs of their regions: a program-wide run (no region)
+    pays households outside them, so they neither see nor approve it.
+    """
+    scope = scope_of(user)
+    if scope is None:
+        return PaymentBatch.objects.all()
+    batches = PaymentBatch.objects.filter(program__in=scope.program_ids)
+    if scope.region_ids is not None:
+        batches = batches.filter(region__in=scope.region_ids)
+    return batches
+
+
+def placements_for(user: User) -> QuerySet[QuotaPlacement]:
+    """Quota placements of the households the user may see."""
+    return scope_queryset(user, QuotaPlacement.objects.all(), household_path="household")
+
+
 def access_log_for(user: User) -> QuerySet[AccessLog]:
     """Log rows a program administrator may read: their own, and those of staff in their programs."""
     scope = scope_of(user)
@@ -166,6 +224,8 @@ CHOICES = {
     Household: households_for,
     Person: persons_for,
     RegionQuota: quotas_for,
+    BenefitRule: rules_for,
+    PaymentBatch: batches_for,
 }
 
 

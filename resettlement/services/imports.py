@@ -18,6 +18,12 @@ Matching (the README has the same rules for users):
   new household, opened through ``services.cases.open_case`` with a new reference.
 * ``household_reference`` empty → a one-person new household (the row must be its head).
 
+Quota places: ``quota_year`` is written only by the quota ledger
+(``services.quota_ledger.place_in_quota``, which checks and reserves the places), never by the
+import. A new household must leave it empty (it is placed from its page, “Place in quota”); on an
+existing household it may be left as exported or emptied, and a different value is an error. A
+household holding quota places cannot move to another region by import (release them first).
+
 Read-only columns: ``household_status`` and the case dates set by status changes
 (``applied_on``, ``decided_on``, ``arrived_on``, ``status_granted_on``, ``status_expires_on``,
 ``citizenship_on``) are exported for information. On an existing household they may be left
@@ -71,7 +77,9 @@ from ..models import (
     ImportBatch,
     ImportStatus,
     Person,
+    PlacementStatus,
     Program,
+    QuotaPlacement,
     Region,
 )
 from ..selectors.access import households_for, persons_for, programs_for, regions_for
@@ -135,7 +143,6 @@ HOUSEHOLD_FIELDS = (
     "origin_country_id",
     "origin_area",
     "destination_region_id",
-    "quota_year",
     "application_channel",
     "residence_permit_on",
 )
@@ -858,18 +865,65 @@ class _Importer:
                     % {"column": column, "ref": existing.reference, "stored": stored or _("empty")},
                 )
 
-    def _open_or_update_household(self, row: _Row, plan: _HouseholdPlan) -> None:
-        values = plan.values
-        if plan.existing is None:
-            household = Household(**values)
-            if values["quota_year"] and not values["destination_region_id"]:
+    def _check_quota(self, row: _Row, plan: _HouseholdPlan) -> bool:
+        """The quota ledger owns ``quota_year``: see the module docstring. False on an error."""
+        values, existing = plan.values, plan.existing
+        wanted = values["quota_year"]
+        if existing is None:
+            if wanted:
+                self._error(
+                    row,
+                    "quota_year",
+                    _(
+                        "A new family joins a regional quota from its page (“Place in quota”), "
+                        "which checks and reserves the places; leave quota_year empty."
+                    ),
+                )
+                return False
+            return True
+        if wanted and wanted != existing.quota_year:
+            self._error(
+                row,
+                "quota_year",
+                _(
+                    "The quota year of %(ref)s is %(stored)s; it changes only through “Place in "
+                    "quota” or “Release the places” on its page. Leave the column as exported "
+                    "or empty."
+                )
+                % {"ref": existing.reference, "stored": existing.quota_year or _("empty")},
+            )
+            return False
+        if existing.quota_year and not values["destination_region_id"]:
+            self._error(
+                row, "destination_region", _("A family in the quota needs a destination region.")
+            )
+            return False
+        if values["destination_region_id"] != existing.destination_region_id:
+            held = (
+                QuotaPlacement.objects.filter(household=existing, status=PlacementStatus.RESERVED)
+                .select_related("quota__region")
+                .first()
+            )
+            if held is not None:
                 self._error(
                     row,
                     "destination_region",
-                    _("A family in the quota needs a destination region."),
+                    _(
+                        "%(ref)s holds %(places)d place(s) in %(quota)s; release them on its page "
+                        "before moving it to another region."
+                    )
+                    % {"ref": existing.reference, "places": held.places, "quota": held.quota},
                 )
-                plan.values = {}
-                return
+                return False
+        return True
+
+    def _open_or_update_household(self, row: _Row, plan: _HouseholdPlan) -> None:
+        values = plan.values
+        if not self._check_quota(row, plan):
+            plan.values = {}
+            return
+        if plan.existing is None:
+            household = Household(**values)
             self.result.households_created += 1
             self._change(
                 row.line, "create", "household", row.values.get("household_reference", ""), {}
@@ -887,12 +941,6 @@ class _Importer:
                     _show(getattr(household, name)),
                     _show(values[name]),
                 ]
-        if values["quota_year"] and not values["destination_region_id"]:
-            self._error(
-                row, "destination_region", _("A family in the quota needs a destination region.")
-            )
-            plan.values = {}
-            return
         permit = values["residence_permit_on"]
         if permit and household.citizenship_on and permit > household.citizenship_on:
             self._error(

@@ -60,6 +60,10 @@ class Command(BaseCommand):
             f"{sum(r.households for r in report.totals):>10} "
             f"{sum(r.people for r in report.totals):>7}"
         )
+        benefits = ", ".join(f"{n} {what.replace('_', ' ')}" for what, n in report.benefits.items())
+        payments = ", ".join(f"{n} {state}" for state, n in sorted(report.payments.items()))
+        out.write(f"Benefits added this run: {benefits or 'none'}.")
+        out.write(f"Payments in the ledger: {payments or 'none'}.")
         out.write("")
         out.write("Demo logins:")
         user_width = max(len(login[0]) for login in report.logins)
