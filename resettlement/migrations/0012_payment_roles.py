@@ -22,7 +22,7 @@ def apply_roles(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("resettlement", "0010_benefits_seed"),
+        ("resettlement", "0011_version_db_default"),
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
     ]
