@@ -329,3 +329,22 @@ def test_it_shows_the_household_page_with_members_and_history(admin_client, admi
     assert "Масадыков" in content
     assert "Change status" in content
     assert response.context["inline_admin_formsets"][1].formset.queryset.count() == 2
+
+
+def test_it_keeps_quota_year_and_a_placed_familys_region_out_of_the_household_form(
+    admin_client, admin_user
+):
+    household = make_case(admin_user)
+    place_in_quota(
+        household=household,
+        by=admin_user,
+        quota=RegionQuota.objects.get(region__code="KZ-55", year=2026),
+    )
+    url = reverse("admin:resettlement_household_change", args=[household.pk])
+
+    form = admin_client.get(url).context["adminform"].form
+
+    assert "quota_year" not in form.fields
+    assert "destination_region" not in form.fields
+    household.refresh_from_db()
+    assert (household.quota_year, household.destination_region.code) == (2026, "KZ-55")

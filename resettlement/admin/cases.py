@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..enums import CaseStatus, Relation
-from ..models import Group, Household, Person, StatusChange
+from ..models import Group, Household, Person, PlacementStatus, StatusChange
 from ..selectors.access import groups_for
 from ..selectors.search import search_households, search_persons
 from ..services.benefits import recalculate_household
@@ -153,6 +153,8 @@ class HouseholdAdmin(
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 3, "cols": 80})},
     }
     readonly_fields = (
+        # Joining a quota reserves places in the ledger: "Place in quota" sets the year.
+        "quota_year",
         "applied_on",
         "decided_on",
         "status_granted_on",
@@ -203,7 +205,14 @@ class HouseholdAdmin(
 
     def get_readonly_fields(self, request: HttpRequest, obj: Household | None = None) -> tuple:
         # The program fixes the reference series; a case does not move between programs.
-        return (*self.readonly_fields, "program", "reference") if obj else self.readonly_fields
+        fields = (*self.readonly_fields, "program", "reference") if obj else self.readonly_fields
+        if (
+            obj is not None
+            and obj.quota_placements.filter(status=PlacementStatus.RESERVED).exists()
+        ):
+            # Its quota places are in that region: release them before moving the family.
+            fields = (*fields, "destination_region")
+        return fields
 
     def get_fieldsets(self, request: HttpRequest, obj: Household | None = None) -> tuple:
         if obj:
