@@ -65,6 +65,7 @@ from .benefit_forms import (
     TierForm,
 )
 from .common import ReadOnlyInline
+from .reports import ExportActionsMixin, export_payments_csv
 
 FORM_PAGE = "admin/resettlement/benefits/form_page.html"
 
@@ -422,8 +423,9 @@ def _state(state: str) -> Q:
 
 
 @admin.register(Payment)
-class PaymentAdmin(ServicePagesMixin, ReadOnlyAdmin):
+class PaymentAdmin(ExportActionsMixin, ServicePagesMixin, ReadOnlyAdmin):
     change_form_template = "admin/resettlement/benefits/payment_change_form.html"
+    actions = [export_payments_csv]
     list_display = (
         "period",
         "household",
