@@ -160,3 +160,12 @@ def build_ledger(maker, checker) -> Ledger:
         refused,
         missed,
     )
+
+
+def more_stipends(households: int, rule: BenefitRule, by) -> None:
+    """``households`` more KZ families of two with ``rule`` from September (6 payments each)."""
+    for index in range(households):
+        h = household(kz(), "KZ-55" if index % 2 else "KZ-11", status="settled")
+        member(h, "head", "M", "1980")
+        member(h, "spouse", "F", "1985-05-05")
+        grant_benefit(household=h, rule=rule, by=by, starts_on=SEPTEMBER)

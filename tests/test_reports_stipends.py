@@ -8,10 +8,9 @@ import pytest
 from django.urls import reverse
 
 from resettlement.models import Payment
-from resettlement.services.benefits import grant_benefit
-from tests.reports_fixtures import household, kz, member, user_with
+from tests.reports_fixtures import kz, user_with
 from tests.reports_helpers import comparable, csv_rows, page_tables
-from tests.stipends_fixtures import SEPTEMBER, build_ledger
+from tests.stipends_fixtures import build_ledger, more_stipends
 
 from . import benefits_fixtures as fx
 
@@ -268,21 +267,11 @@ CSV_QUERIES = 5 + 3
 FORM_QUERIES = 4
 
 
-def make_payments(households: int, by, checker) -> None:
-    """``households`` families of two with a three-month stipend; September paid."""
-    rule = build_ledger(by, checker).stipend
-    for index in range(households):
-        h = household(kz(), "KZ-55" if index % 2 else "KZ-11", status="settled")
-        member(h, "head", "M", "1980")
-        member(h, "spouse", "F", "1985-05-05")
-        grant_benefit(household=h, rule=rule, by=by, starts_on=SEPTEMBER)
-
-
 @pytest.mark.parametrize("households", [2, 20])
 def test_it_runs_the_same_number_of_queries_for_few_or_many_payments(
     manager_client, django_assert_num_queries, officer, checker, households
 ):
-    make_payments(households, officer, checker)
+    more_stipends(households, build_ledger(officer, checker).stipend, officer)
     params = {"date_from": "2025-01-01", "date_to": "2025-12-31"}
 
     with django_assert_num_queries(CSV_QUERIES):
