@@ -107,6 +107,8 @@ class Column:
     #: For amounts of money: the code of the column that holds each row's currency. The page
     #: shows them in the language's format with the currency sign; the CSV as plain numbers.
     currency_from: str = ""
+    #: Short codes and months ("2021-09", "KG-GB") that must not break at their hyphen.
+    nowrap: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,7 @@ class Cell:
     value: object
     numeric: bool
     currency: str | None = None
+    nowrap: bool = False
 
 
 @dataclass
@@ -153,7 +156,7 @@ class Table:
             currency = None
             if column.currency_from:
                 currency = str(row[codes.index(column.currency_from)] or "")
-            cells.append(Cell(value, column.numeric, currency))
+            cells.append(Cell(value, column.numeric, currency, column.nowrap))
         return cells
 
     @property
@@ -442,7 +445,7 @@ def status_grants(scope: Scope) -> list[Table]:
                 )
             )
     columns = [
-        Column("month", _("Month")),
+        Column("month", _("Month"), nowrap=True),
         Column("households", _("Households granted"), numeric=True),
         Column("people", _("People granted"), numeric=True),
         Column("households_running_total", _("Households, running total"), numeric=True),
@@ -960,9 +963,9 @@ def stipends(scope: Scope) -> list[Table]:
         for c in cells
     ]
     columns = [
-        Column("month", _("Month")),
+        Column("month", _("Month"), nowrap=True),
         Column("program", _("Program"), on_page=False),
-        Column("region_code", _("Code")),
+        Column("region_code", _("Code"), nowrap=True),
         Column("region", _("Destination region")),
         Column("rule_code", _("Rule code"), on_page=False),
         Column("rule", _("Benefit")),
@@ -1007,7 +1010,8 @@ def stipends(scope: Scope) -> list[Table]:
                 "Months are the months the payments are for. Planned: due and not yet paid "
                 "(planned, or approved and awaiting payment). Paid: net of reversals; refused "
                 "and missed payments are not counted. Recipients: people (or households, for "
-                "benefits paid per household) with a payment planned, approved or paid."
+                "benefits paid per household) with a payment planned, approved or paid; the "
+                "totals count each of them once."
             ),
         ),
         Table(
