@@ -53,7 +53,7 @@ def bar_chart(
         return mark_safe("")
     top = max((max((v or 0 for v in values), default=0) for _n, values in series), default=0)
     label_width = max(LABEL_WIDTH, round(max(len(_short(x)) for x in labels) * CHAR_WIDTH) + 12)
-    scale = (WIDTH - label_width - VALUE_WIDTH) / top if top else 0
+    scale = (WIDTH - label_width - VALUE_WIDTH) / float(top) if top else 0
     row_height = BAR * len(series) + GAP
     legend = HEADING + (24 if len(series) > 1 else 0)
     height = legend + row_height * len(labels) + GAP
@@ -98,7 +98,7 @@ def line_chart(
     step = plot_w / max(len(labels) - 1, 1)
 
     def y_of(value: Number) -> float:
-        return round(top_margin + plot_h - (float(value) / top * plot_h if top else 0), 1)
+        return round(top_margin + plot_h - (float(value) / float(top) * plot_h if top else 0), 1)
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" '

@@ -1,4 +1,4 @@
-"""Streaming CSV: report tables, and the full exports of households and persons.
+"""Streaming CSV: report tables, and the full exports of households, persons and payments.
 
 Every file is written row by row into a ``StreamingHttpResponse``, so memory stays flat whatever
 the row count. Text cells go through ``csv_format.escape_cell`` (formula neutralising); numbers
@@ -241,6 +241,61 @@ def household_export_columns() -> list[ExportColumn]:
     for code in HOUSEHOLD_COLUMNS:
         expression, numeric = expressions.get(code, (F(code), False))
         fixed = code in FIXED_HOUSEHOLD_COLUMNS
+        columns.append(ExportColumn(code, expression, numeric, fixed=fixed))
+    return columns
+
+
+#: One row per ledger line (a reversal is a line of its own, negative, pointing at the original).
+PAYMENT_COLUMNS: tuple[str, ...] = (
+    "payment_id",
+    "household_reference",
+    "person_id",
+    "program",
+    "destination_region",
+    "rule_code",
+    "rule",
+    "period",
+    "amount",
+    "currency",
+    "index_code",
+    "index_value",
+    "index_year",
+    "state",
+    "reason",
+    "batch_id",
+    "paid_on",
+    "payment_reference",
+    "reversal_of",
+)
+#: Choices and dates.
+FIXED_PAYMENT_COLUMNS = frozenset({"period", "state", "paid_on"})
+
+
+def payment_export_columns() -> list[ExportColumn]:
+    """``PAYMENT_COLUMNS``, in order, as expressions over ``Payment``."""
+    h, r = "grant__household__", "grant__rule__"
+    expressions: dict[str, tuple[Expression | F, bool]] = {
+        "payment_id": (F("pk"), True),
+        "household_reference": (F(f"{h}reference"), False),
+        "person_id": (F("person_id"), True),
+        "program": (F(f"{h}program__code"), False),
+        "destination_region": (F(f"{h}destination_region__code"), False),
+        "rule_code": (F(f"{r}code"), False),
+        "rule": (F(f"{r}name"), False),
+        "period": (Substr(IsoDate(F("period")), 1, 7), False),  # YYYY-MM
+        "amount": (F("amount"), True),
+        "index_code": (F(f"{r}index_code"), False),
+        "index_value": (F("index_value"), True),
+        "index_year": (F("index_year"), True),
+        "reason": (F("decision_reason"), False),
+        "batch_id": (F("batch_id"), True),
+        "paid_on": (_date("paid_on"), False),
+        "reversal_of": (F("reversal_of_id"), True),
+    }
+    columns = []
+    for code in PAYMENT_COLUMNS:
+        expression, numeric = expressions.get(code, (F(code), False))
+        fixed = code in FIXED_PAYMENT_COLUMNS
         columns.append(ExportColumn(code, expression, numeric, fixed=fixed))
     return columns
 

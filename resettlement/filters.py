@@ -101,3 +101,42 @@ class ExportFilter(HouseholdFilter):
         queryset = super().filter_queryset(queryset)
         field = self.form.cleaned_data.get("date_field") or "arrived_on"
         return self.clean_period().apply(queryset, field)
+
+
+class PaymentExportFilter(ExportFilter):
+    """The export filters for payments: the period applies to the payment's month by default.
+
+    ``date_field=period`` (default) selects the months payments are for, ``paid_on`` the day they
+    were paid; a household date (``arrived_on`` …) selects households as in the other exports.
+    """
+
+    PAYMENT_DATE_FIELDS = (
+        ("period", _("Month the payment is for")),
+        ("paid_on", _("Payment date")),
+    )
+    date_field = django_filters.ChoiceFilter(
+        label=_("Period applies to"),
+        choices=PAYMENT_DATE_FIELDS + ExportFilter.DATE_FIELDS,
+        method="keep",
+        empty_label=None,
+    )
+
+    @property
+    def payment_date_field(self) -> str | None:
+        field = self.form.cleaned_data.get("date_field") or "period"
+        return field if field in dict(self.PAYMENT_DATE_FIELDS) else None
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        if self.payment_date_field is None:
+            return super().filter_queryset(queryset)
+        return HouseholdFilter.filter_queryset(self, queryset)
+
+    def filter_payments(self, payments: QuerySet) -> QuerySet:
+        """Apply the period to the payments when it is about them (a month or a payment date)."""
+        field = self.payment_date_field
+        if field is None:
+            return payments
+        period = self.clean_period()
+        if field == "period" and period.start:
+            period = Period(start=period.start.replace(day=1), end=period.end)
+        return period.apply(payments, field)

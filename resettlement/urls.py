@@ -11,4 +11,5 @@ urlpatterns = [
     path("reports/<slug:name>/", views.report, name="report"),
     path("exports/households.csv", views.export_households, name="export_households"),
     path("exports/persons.csv", views.export_persons, name="export_persons"),
+    path("exports/payments.csv", views.export_payments, name="export_payments"),
 ]

@@ -6,6 +6,7 @@ for reports with several tables, ``&dialect=excel`` for Excel) downloads its fig
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -21,14 +22,16 @@ from .enums import CaseStatus
 from .exports import (
     csv_response,
     household_export_columns,
+    payment_export_columns,
     person_export_columns,
     personal_data_response,
     request_filters,
     table_lines,
 )
-from .filters import ExportFilter, HouseholdFilter
+from .filters import ExportFilter, HouseholdFilter, PaymentExportFilter
+from .models import Payment
 from .selectors import reports
-from .selectors.access import groups_for, households_for, persons_for
+from .selectors.access import groups_for, households_for, persons_for, scope_queryset
 from .selectors.reports import Scope, Table
 
 VIEW_REPORTS = "resettlement.view_reports"
@@ -46,7 +49,7 @@ def _bars(table: Table, label: str, series: list[tuple[str, str]], title: str) -
 
 
 def overview_charts(tables: list[Table]) -> list[SafeString]:
-    _summary, by_status = tables
+    _summary, by_status, _stipends = tables
     programs = len(set(by_status.column("program")))
     labels = [
         f"{program} · {label}" if programs > 1 else str(label)
@@ -117,6 +120,41 @@ def group_charts(tables: list[Table]) -> list[SafeString]:
     return [_bars(groups, "group", series, _("Planned size and people recorded"))]
 
 
+def stipend_charts(tables: list[Table]) -> list[SafeString]:
+    """Per currency (tenge and som never share an axis): planned and paid by month."""
+    by_month = tables[0]
+    sums: dict[str, dict[str, list]] = {}
+    for month, currency, planned, paid in zip(
+        by_month.column("month"),
+        by_month.column("currency"),
+        by_month.column("planned"),
+        by_month.column("paid"),
+        strict=True,
+    ):
+        months = sums.setdefault(currency, {})
+        figures = months.setdefault(month, [Decimal(0), Decimal(0)])
+        figures[0] += planned
+        figures[1] += paid
+
+    def whole(amount: Decimal) -> Decimal | int:
+        return int(amount) if amount == amount.to_integral_value() else amount
+
+    result = []
+    for currency, months in sorted(sums.items()):
+        labels = sorted(months)
+        result.append(
+            charts.bar_chart(
+                labels,
+                [
+                    (str(_("Planned, not yet paid")), [whole(months[m][0]) for m in labels]),
+                    (str(_("Paid")), [whole(months[m][1]) for m in labels]),
+                ],
+                title=str(_("Planned and paid by month, %(currency)s") % {"currency": currency}),
+            )
+        )
+    return result
+
+
 @dataclass(frozen=True)
 class ReportSpec:
     name: str
@@ -177,6 +215,17 @@ REPORTS: dict[str, ReportSpec] = {
             _("The period applies to the group's planned date."),
             reports.groups,
             group_charts,
+        ),
+        ReportSpec(
+            "stipends",
+            _("Stipends"),
+            _(
+                "Planned and paid amounts by month, region and benefit, recipients, and totals "
+                "per currency."
+            ),
+            _("The period selects the months the payments are for."),
+            reports.stipends,
+            stipend_charts,
         ),
     )
 }
@@ -304,6 +353,28 @@ def export_persons(request: HttpRequest) -> HttpResponse:
         what="persons.csv",
         queryset=persons.order_by("household_id", "pk"),
         columns=person_export_columns(),
+        dialect=CsvDialect.from_param(request.GET.get("dialect")),
+        filters=request_filters(request),
+    )
+
+
+@login_required
+@permission_required(EXPORT_PERSONAL_DATA, raise_exception=True)
+def export_payments(request: HttpRequest) -> HttpResponse:
+    """Every ledger line of the visible, filtered households (``exports.PAYMENT_COLUMNS``)."""
+    filterset = PaymentExportFilter(
+        request.GET, queryset=households_for(request.user), request=request
+    )
+    if not filterset.is_valid():
+        return HttpResponseBadRequest(filterset.errors.as_text(), content_type="text/plain")
+    payments = scope_queryset(
+        request.user, Payment.objects.all(), household_path="grant__household"
+    ).filter(grant__household__in=filterset.qs)
+    return personal_data_response(
+        request=request,
+        what="payments.csv",
+        queryset=filterset.filter_payments(payments).order_by("pk"),
+        columns=payment_export_columns(),
         dialect=CsvDialect.from_param(request.GET.get("dialect")),
         filters=request_filters(request),
     )

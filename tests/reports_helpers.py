@@ -2,6 +2,8 @@
 
 import csv
 import io
+import re
+from decimal import Decimal
 from html.parser import HTMLParser
 
 
@@ -56,3 +58,17 @@ def csv_bytes(response) -> bytes:
 def csv_rows(response, delimiter: str = ",") -> list[list[str]]:
     text = csv_bytes(response).decode("utf-8")
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def money_value(text: str) -> Decimal:
+    """An amount as the English page shows it ("1,234.50 ₸", "-700 сом") as a number."""
+    return Decimal(re.sub(r"[^0-9.\-]", "", text))
+
+
+def comparable(table, row: list[str]) -> list:
+    """A row of page texts or CSV cells (page columns only), with amounts of money as numbers."""
+    shown = [c for c in table.columns if c.on_page]
+    return [
+        money_value(cell) if column.currency_from else cell
+        for column, cell in zip(shown, row, strict=True)
+    ]

@@ -80,6 +80,7 @@ from .benefit_forms import (
     TierForm,
 )
 from .common import ReadOnlyInline
+from .reports import ExportActionsMixin, export_payments_csv
 from .scale import ReferenceListFilter
 
 FORM_PAGE = "admin/resettlement/benefits/form_page.html"
@@ -458,9 +459,10 @@ def _state(state: str) -> Q:
 
 
 @admin.register(Payment)
-class PaymentAdmin(ScopedAdminMixin, ServicePagesMixin, ReadOnlyAdmin):
+class PaymentAdmin(ScopedAdminMixin, ExportActionsMixin, ServicePagesMixin, ReadOnlyAdmin):
     scope_path = "grant__household"
     change_form_template = "admin/resettlement/benefits/payment_change_form.html"
+    actions = [export_payments_csv]
     list_display = (
         "period",
         "household",

@@ -6,9 +6,14 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from ..csv_format import PLAIN
-from ..exports import household_export_columns, person_export_columns, personal_data_response
-from ..models import AgeBandLimits
-from ..selectors.access import households_for, persons_for
+from ..exports import (
+    household_export_columns,
+    payment_export_columns,
+    person_export_columns,
+    personal_data_response,
+)
+from ..models import AgeBandLimits, Payment
+from ..selectors.access import households_for, persons_for, scope_queryset
 
 EXPORT_PERSONAL_DATA = "resettlement.export_personal_data"
 
@@ -58,6 +63,26 @@ def export_persons_csv(
         what="persons.csv",
         queryset=persons,
         columns=person_export_columns(),
+        dialect=PLAIN,
+        filters={"admin_action": "export_selected"},
+    )
+
+
+@admin.action(description=_("Export selected to CSV"), permissions=["export_personal_data"])
+def export_payments_csv(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet
+) -> HttpResponse:
+    """The selected payments, in the columns of /exports/payments.csv."""
+    payments = (
+        scope_queryset(request.user, Payment.objects.all(), household_path="grant__household")
+        .filter(pk__in=queryset.values("pk"))
+        .order_by("pk")
+    )
+    return personal_data_response(
+        request=request,
+        what="payments.csv",
+        queryset=payments,
+        columns=payment_export_columns(),
         dialect=PLAIN,
         filters={"admin_action": "export_selected"},
     )

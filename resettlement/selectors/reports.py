@@ -52,6 +52,8 @@ from ..models import (
     Country,
     Group,
     Household,
+    Payment,
+    PaymentState,
     Person,
     Program,
     Region,
@@ -102,6 +104,21 @@ class Column:
     label: str | Promise
     numeric: bool = False
     on_page: bool = True
+    #: For amounts of money: the code of the column that holds each row's currency. The page
+    #: shows them in the language's format with the currency sign; the CSV as plain numbers.
+    currency_from: str = ""
+    #: Short codes and months ("2021-09", "KG-GB") that must not break at their hyphen.
+    nowrap: bool = False
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell of the page: ``currency`` is set (an ISO code, maybe "") for amounts of money."""
+
+    value: object
+    numeric: bool
+    currency: str | None = None
+    nowrap: bool = False
 
 
 @dataclass
@@ -130,17 +147,28 @@ class Table:
             return None
         return tuple(v for v, c in zip(self.totals, self.columns, strict=True) if c.on_page)
 
-    @property
-    def page_body(self) -> list[list[tuple[object, bool]]]:
-        """Rows for the page as (value, is_numeric) pairs."""
-        flags = [c.numeric for c in self.page_columns]
-        return [list(zip(row, flags, strict=True)) for row in self.page_rows]
+    def _page_cells(self, row: tuple) -> list[Cell]:
+        codes = [c.code for c in self.columns]
+        cells = []
+        for column, value in zip(self.columns, row, strict=True):
+            if not column.on_page:
+                continue
+            currency = None
+            if column.currency_from:
+                currency = str(row[codes.index(column.currency_from)] or "")
+            cells.append(Cell(value, column.numeric, currency, column.nowrap))
+        return cells
 
     @property
-    def page_footer(self) -> list[tuple[object, bool]] | None:
+    def page_body(self) -> list[list[Cell]]:
+        """Rows for the page as cells (value, whether numeric, currency of amounts)."""
+        return [self._page_cells(row) for row in self.rows]
+
+    @property
+    def page_footer(self) -> list[Cell] | None:
         if self.totals is None:
             return None
-        return list(zip(self.page_totals, [c.numeric for c in self.page_columns], strict=True))
+        return self._page_cells(self.totals)
 
     def column(self, code: str) -> list:
         index = [c.code for c in self.columns].index(code)
@@ -194,7 +222,8 @@ def _regions(ids: Iterable[int | None]) -> dict[int, Region]:
 
 
 def overview(scope: Scope) -> list[Table]:
-    """Per program: open cases by status; people arrived this year and in all; quota this year.
+    """Per program: open cases by status; people arrived this year and in all; quota this year;
+    stipends paid for this month and the year to date (see :func:`stipends_paid`).
 
     "This year" is the year of the period's end (default: today), so a past year can be shown.
     """
@@ -295,7 +324,75 @@ def overview(scope: Scope) -> list[Table]:
             status_rows,
             column_sums(status_rows, status_columns, _("Total")),
         ),
+        stipends_paid(scope.households, programs, as_of),
     ]
+
+
+def stipends_paid(
+    households: QuerySet[Household], programs: list[Program], as_of: dt.date
+) -> Table:
+    """Per program and currency: stipends paid for the month of ``as_of`` and its year to date.
+
+    Months are the months payments are for, as in the stipends report; paid is net of reversals.
+    """
+    month = as_of.replace(day=1)
+    paid = Q(state__in=PAID_STATES)
+    figures = (
+        Payment.objects.filter(
+            grant__household__in=households,
+            period__gte=month.replace(month=1),
+            period__lte=month,
+        )
+        .order_by()
+        .values("grant__household__program", "currency")
+        .annotate(
+            this_month=Sum("amount", filter=paid & Q(period=month)),
+            year_to_date=Sum("amount", filter=paid),
+        )
+    )
+    found: dict[int, list[dict]] = {}
+    for row in figures:
+        found.setdefault(row["grant__household__program"], []).append(row)
+    rows = []
+    for program in programs:
+        amounts = found.get(program.pk) or [{"currency": program.currency}]
+        for row in sorted(amounts, key=lambda r: r["currency"]):
+            rows.append(
+                (
+                    program.code,
+                    program.name,
+                    row["currency"],
+                    cents(row.get("this_month")),
+                    cents(row.get("year_to_date")),
+                )
+            )
+    columns = [
+        Column("program", _("Program code"), on_page=False),
+        Column("program_name", _("Program")),
+        Column("currency", _("Currency"), on_page=False),
+        Column(
+            "paid_this_month",
+            _("Paid for %(month)s") % {"month": month.strftime("%Y-%m")},
+            numeric=True,
+            currency_from="currency",
+        ),
+        Column(
+            "paid_year_to_date",
+            _("Paid for %(year)s to date") % {"year": month.year},
+            numeric=True,
+            currency_from="currency",
+        ),
+    ]
+    return Table(
+        "stipends",
+        _("Stipends paid"),
+        columns,
+        rows,
+        note=_(
+            "Benefit payments for the month and the year so far (the months payments are for), "
+            "net of reversals, in each program's currency."
+        ),
+    )
 
 
 # --- status grants --------------------------------------------------------------------------
@@ -348,7 +445,7 @@ def status_grants(scope: Scope) -> list[Table]:
                 )
             )
     columns = [
-        Column("month", _("Month")),
+        Column("month", _("Month"), nowrap=True),
         Column("households", _("Households granted"), numeric=True),
         Column("people", _("People granted"), numeric=True),
         Column("households_running_total", _("Households, running total"), numeric=True),
@@ -761,5 +858,170 @@ def groups(scope: Scope) -> list[Table]:
             placement_columns,
             placement_rows,
             column_sums(placement_rows, placement_columns, _("Total")),
+        ),
+    ]
+
+
+# --- stipends -------------------------------------------------------------------------------
+
+#: Due and not yet paid: planned, or approved and awaiting payment.
+PLANNED_STATES = (PaymentState.PLANNED, PaymentState.APPROVED)
+#: Money that went out: paid entries (reversal entries are paid negative ones) and paid entries
+#: that were reversed later — so a reversal and its original add up to nothing.
+PAID_STATES = (PaymentState.PAID, PaymentState.REVERSED)
+CENT = Decimal("0.01")
+
+
+def cents(value: Decimal | int | float | None) -> Decimal:
+    """An amount to two places, the same on every database (SQLite sums come back as floats)."""
+    return Decimal(str(value or 0)).quantize(CENT, ROUND_HALF_UP)
+
+
+def _payments_in(scope: Scope) -> QuerySet[Payment]:
+    """The payments of the scope's households whose month lies in the period; refused and
+    missed payments are left out (they are neither planned nor paid)."""
+    payments = Payment.objects.filter(
+        grant__household__in=scope.households, state__in=(*PLANNED_STATES, *PAID_STATES)
+    )
+    if scope.period.start:
+        payments = payments.filter(period__gte=scope.period.start.replace(day=1))
+    if scope.period.end:
+        payments = payments.filter(period__lte=scope.period.end)
+    return payments
+
+
+def _recipients(condition: Q) -> Count:
+    """Distinct recipients: people for per-person benefits, households for per-household ones."""
+    return Count("person", distinct=True, filter=condition & Q(person__isnull=False)) + Count(
+        "grant__household", distinct=True, filter=condition & Q(person__isnull=True)
+    )
+
+
+def _stipend_figures() -> dict:
+    receiving = Q(state__in=(*PLANNED_STATES, PaymentState.PAID), reversal_of__isnull=True)
+    return {
+        "planned": Sum("amount", filter=Q(state__in=PLANNED_STATES)),
+        "paid": Sum("amount", filter=Q(state__in=PAID_STATES)),
+        "recipients": _recipients(receiving),
+    }
+
+
+def stipends(scope: Scope) -> list[Table]:
+    """Planned and paid amounts by month × destination region × benefit rule, and per currency.
+
+    - the month is the month a payment is *for* (``Payment.period``), not the day it was paid;
+      the period filter selects these months;
+    - *planned*: due and not yet paid — planned, and approved but not yet paid;
+    - *paid*: net amount paid — a reversal is a negative paid entry for the same month, so a
+      reversed payment and its reversal cancel out; refused and missed payments count nowhere;
+    - *recipients*: people (per-person benefits) or households (per-household ones) with a
+      payment planned, approved or paid and not reversed;
+    - amounts in different currencies are never added up: the totals are per currency.
+    """
+    payments = _payments_in(scope)
+    cells = list(
+        payments.annotate(region_id=oblast_of("grant__household__destination_region"))
+        .order_by()
+        .values(
+            "period",
+            "region_id",
+            "grant__rule",
+            "grant__rule__code",
+            "grant__rule__name",
+            "grant__rule__program__code",
+            "currency",
+        )
+        .annotate(**_stipend_figures())
+    )
+    regions = _regions(c["region_id"] for c in cells)
+
+    def region_code(region_id: int | None) -> str:
+        return regions[region_id].code if region_id in regions else ""
+
+    cells.sort(
+        key=lambda c: (
+            c["period"],
+            c["grant__rule__program__code"],
+            region_code(c["region_id"]) or "~",
+            c["grant__rule__code"],
+            c["grant__rule"],
+        )
+    )
+    rows = [
+        (
+            c["period"].strftime("%Y-%m"),
+            c["grant__rule__program__code"],
+            region_code(c["region_id"]),
+            regions[c["region_id"]].name if c["region_id"] in regions else str(_("not recorded")),
+            c["grant__rule__code"],
+            c["grant__rule__name"],
+            c["currency"],
+            cents(c["planned"]),
+            cents(c["paid"]),
+            c["recipients"],
+        )
+        for c in cells
+    ]
+    columns = [
+        Column("month", _("Month"), nowrap=True),
+        Column("program", _("Program"), on_page=False),
+        Column("region_code", _("Code"), nowrap=True),
+        Column("region", _("Destination region")),
+        Column("rule_code", _("Rule code"), on_page=False),
+        Column("rule", _("Benefit")),
+        Column("currency", _("Currency"), on_page=False),
+        Column("planned", _("Planned, not yet paid"), numeric=True, currency_from="currency"),
+        Column("paid", _("Paid"), numeric=True, currency_from="currency"),
+        Column("recipients", _("Recipients"), numeric=True),
+    ]
+
+    by_currency = {
+        r["currency"]: r
+        for r in payments.order_by().values("currency").annotate(**_stipend_figures())
+    }
+    currency_rows = [
+        (
+            currency,
+            cents(by_currency[currency]["planned"]),
+            cents(by_currency[currency]["paid"]),
+            by_currency[currency]["recipients"],
+        )
+        for currency in sorted(by_currency)
+    ]
+    currency_columns = [
+        Column("currency", _("Currency")),
+        Column("planned", _("Planned, not yet paid"), numeric=True, currency_from="currency"),
+        Column("paid", _("Paid"), numeric=True, currency_from="currency"),
+        Column("recipients", _("Recipients"), numeric=True),
+    ]
+    # One totals row only when every amount is in one currency: tenge and som never add up.
+    totals = None
+    if len(currency_rows) == 1:
+        currency, planned, paid, recipients = currency_rows[0]
+        totals = (_("Total"), "", "", "", "", "", currency, planned, paid, recipients)
+    return [
+        Table(
+            "by_month",
+            _("Planned and paid by month, region and benefit"),
+            columns,
+            rows,
+            totals,
+            note=_(
+                "Months are the months the payments are for. Planned: due and not yet paid "
+                "(planned, or approved and awaiting payment). Paid: net of reversals; refused "
+                "and missed payments are not counted. Recipients: people (or households, for "
+                "benefits paid per household) with a payment planned, approved or paid; the "
+                "totals count each of them once."
+            ),
+        ),
+        Table(
+            "by_currency",
+            _("Totals per currency"),
+            currency_columns,
+            currency_rows,
+            note=_(
+                "Recipients here are counted once each over the whole period, so they can be "
+                "fewer than the sum of the monthly rows."
+            ),
         ),
     ]
