@@ -120,8 +120,8 @@ def seed_evacuee_stipends(user: AbstractBaseUser, checker: AbstractBaseUser) -> 
         for household in evacuees
     )
     first = month_start(FLIGHT_DAY)
-    # Sep–Dec 2021 paid; one November payment refused before approval; January approved and
-    # awaiting payment; February prepared and awaiting approval.
+    # Sep 2021–Feb 2022, all paid long ago; one November payment refused before approval.
+    # (Runs awaiting approval are this month's quota runs, see seed_quota_benefits.)
     for offset in range(6):
         month = add_months(first, offset)
         if offset == 2:
@@ -136,8 +136,7 @@ def seed_evacuee_stipends(user: AbstractBaseUser, checker: AbstractBaseUser) -> 
                     by=checker,
                     reason="Not at the registered address when the stipend was paid out",
                 )
-        until = "paid" if offset < 4 else "approved" if offset == 4 else "prepared"
-        _run(program=program, month=month, maker=user, checker=checker, until=until)
+        _run(program=program, month=month, maker=user, checker=checker, until="paid")
     return {"evacuee_grants": granted}
 
 

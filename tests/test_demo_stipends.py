@@ -85,8 +85,8 @@ def test_it_gives_the_2021_evacuees_their_stipend_with_some_months_paid(officer,
         dt.date(2021, 10, 1): {"paid"},
         dt.date(2021, 11, 1): {"paid", "refused"},
         dt.date(2021, 12, 1): {"paid"},
-        dt.date(2022, 1, 1): {"approved"},
-        dt.date(2022, 2, 1): {"planned"},
+        dt.date(2022, 1, 1): {"paid"},
+        dt.date(2022, 2, 1): {"paid"},
     }
     assert {g.household_id for g in BenefitGrant.objects.filter(rule__code="basic-needs-2021")} == {
         h.pk for h in evacuees

@@ -131,6 +131,8 @@ def test_it_pays_the_evacuees_stipend_through_runs_made_by_two_officers() -> Non
         dt.date(2021, 10, 1),
         dt.date(2021, 11, 1),
         dt.date(2021, 12, 1),
+        dt.date(2022, 1, 1),
+        dt.date(2022, 2, 1),
     }
     assert set(stipend.values_list("grant__household", flat=True)) == set(
         flight.households.values_list("pk", flat=True)
