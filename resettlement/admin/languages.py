@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..models import StaffProfile
 from ..models.reference import TranslatedNameMixin, localized_name_field
+from ..roles import ROLE_LABELS
 
 
 def localized_name_ordering() -> list:
@@ -76,7 +77,14 @@ class TranslatedPermissionsMixin:
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         if field is not None and db_field.remote_field.model is Permission:
             field.label_from_instance = permission_label
+        if field is not None and db_field.remote_field.model is Group:
+            field.label_from_instance = role_label
         return field
+
+
+def role_label(group: Group) -> str:
+    """A role (auth group) by its translated name; other groups by their own name."""
+    return str(ROLE_LABELS.get(group.name, group.name))
 
 
 def _registered_admin(model: type, default: type) -> type:
@@ -93,7 +101,11 @@ class StaffUserAdmin(TranslatedPermissionsMixin, BaseUserAdmin):
 
 
 class RoleAdmin(TranslatedPermissionsMixin, BaseGroupAdmin):
-    pass
+    list_display = ("name", "role")
+
+    @admin.display(description=_("role"))
+    def role(self, group: Group) -> str:
+        return role_label(group)
 
 
 for _model, _admin_class in ((User, StaffUserAdmin), (Group, RoleAdmin)):
