@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CaseStatus(models.TextChoices):
@@ -58,7 +59,7 @@ ARRIVED_STATUSES = frozenset({S.ARRIVED, S.SETTLED, S.CITIZENSHIP})
 
 
 class GroupStatus(models.TextChoices):
-    PLANNED = "planned", _("Planned")
+    PLANNED = "planned", pgettext_lazy("group status", "Planned")
     IN_TRANSIT = "in_transit", _("In transit")
     ARRIVED = "arrived", _("Arrived")
     STOPPED = "stopped", _("Stopped in transit")

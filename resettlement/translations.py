@@ -146,7 +146,8 @@ def catalog_problems(language: str, messages: set[Msg] | None = None) -> list[st
                     entry.msgid
                 ):
                     problems.append(f"{label}: the placeholders of {text!r} differ")
-    for message in sorted(messages if messages is not None else source_messages()):
+    found = messages if messages is not None else source_messages()
+    for message in sorted(found, key=lambda m: (m.msgctxt or "", m.msgid, m.source)):
         if (message.msgctxt, message.msgid) not in entries:
             problems.append(
                 f"{language}: {message.msgid!r} ({message.source}) is not in the catalog; "

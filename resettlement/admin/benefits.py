@@ -22,6 +22,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..benefits import format_money
@@ -323,7 +324,7 @@ class BenefitGrantAdmin(ScopedAdminMixin, ServicePagesMixin, SimpleHistoryAdmin)
             )
         )
 
-    @admin.display(description=_("paid"))
+    @admin.display(description=pgettext_lazy("amount", "paid"))
     def paid(self, obj: BenefitGrant) -> str:
         return format_money(obj.paid_total, obj.rule.program.currency_symbol)
 

@@ -97,7 +97,7 @@ class BenefitRule(models.Model):
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=200)
     frequency = models.CharField(_("frequency"), max_length=8, choices=Frequency.choices)
-    unit = models.CharField(_("paid"), max_length=10, choices=BenefitUnit.choices)
+    unit = models.CharField(_("paid per"), max_length=10, choices=BenefitUnit.choices)
     amount_kind = models.CharField(_("amount is"), max_length=6, choices=AmountKind.choices)
     index_code = models.CharField(
         _("index"), max_length=10, blank=True, help_text=_('For index multiples, e.g. "MCI"')

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from .. import benefits as arithmetic
 from ..enums import RELEASED_STATUSES, CaseStatus
@@ -250,7 +251,7 @@ def pay_payment(
     if not reference:
         raise PaymentError(_("Give the payment reference."), code="reference")
     if payment.state != PaymentState.APPROVED:
-        raise _state_error(payment, _("paid"))
+        raise _state_error(payment, pgettext("action", "paid"))
     payment.state, payment.paid_by, payment.paid_at = PaymentState.PAID, by, timezone.now()
     payment.paid_on, payment.payment_reference = paid_on, reference
     payment.save(update_fields=["state", "paid_by", "paid_at", "paid_on", "payment_reference"])
