@@ -238,6 +238,16 @@ if not DEBUG:
 
 # Household CSV imports: the largest file accepted (bytes). 50,000 rows are about 12 MB.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+# A confirmed file with more rows than this is written in a background thread; the batch's page
+# shows the progress (kept in the cache below, which every gunicorn worker shares).
+IMPORT_BACKGROUND_ROWS = env.int("DJANGO_IMPORT_BACKGROUND_ROWS", default=2000)
+
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": env.str("DJANGO_CACHE_DIR", default=str(BASE_DIR / "var" / "cache")),
+    }
+}
 
 LOGGING = {
     "version": 1,

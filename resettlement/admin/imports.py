@@ -5,6 +5,7 @@ management command ``import_households`` uses the same ones.
 """
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -31,7 +32,13 @@ from ..services.duplicates import (
     merge_duplicate,
     queue_duplicates,
 )
-from ..services.imports import commit_batch, create_batch, max_bytes
+from ..services.imports import (
+    commit_batch,
+    create_batch,
+    max_bytes,
+    rows_done,
+    start_commit_in_background,
+)
 
 IMPORT_PERMISSION = "resettlement.import_households"
 REVIEW_PERMISSION = "resettlement.review_duplicates"
@@ -144,6 +151,8 @@ class ImportBatchAdmin(admin.ModelAdmin):
             "listed_changes_cut": len(summary.get("changes", [])) >= 1000,
             "can_confirm": batch.status == ImportStatus.READY
             and not summary.get("already_imported"),
+            "importing": batch.status == ImportStatus.IMPORTING,
+            "rows_done": rows_done(batch),
         }
         return TemplateResponse(request, "admin/resettlement/importbatch/preview.html", context)
 
@@ -154,6 +163,27 @@ class ImportBatchAdmin(admin.ModelAdmin):
             reverse("admin:resettlement_importbatch_change", args=[batch.pk])
         )
         if request.method != "POST":
+            return back
+        if batch.status == ImportStatus.IMPORTING:
+            self.message_user(
+                request,
+                _("This import is already running; nothing more was written."),
+                messages.WARNING,
+            )
+            return back
+        if batch.rows_total > settings.IMPORT_BACKGROUND_ROWS:
+            if start_commit_in_background(batch, request.user) is None:
+                self.message_user(
+                    request,
+                    _("This file has already been imported; nothing was written."),
+                    messages.WARNING,
+                )
+            else:
+                self.message_user(
+                    request,
+                    _("The import has started; this page shows its progress."),
+                    messages.INFO,
+                )
             return back
         result = commit_batch(batch=batch, user=request.user)
         if result is None:

@@ -17,6 +17,7 @@ from .cases import Person
 class ImportStatus(models.TextChoices):
     INVALID = "invalid", _("Has errors (nothing written)")
     READY = "ready", _("Checked, waiting for confirmation")
+    IMPORTING = "importing", _("Importing")
     COMMITTED = "committed", _("Imported")
 
 

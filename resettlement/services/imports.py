@@ -43,16 +43,19 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import logging
 import re
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_update_with_history
@@ -87,6 +90,8 @@ from ..text import normalise_document_number, search_key
 from ..validators import validate_iin
 from .audit import log_access
 from .cases import open_cases
+
+logger = logging.getLogger(__name__)
 
 CHUNK_ROWS = 1000
 MAX_ERRORS = 1000
@@ -1306,13 +1311,30 @@ def _store_result(batch: ImportBatch, result: ImportResult) -> None:
     batch.rows_total = result.rows
 
 
-def commit_batch(*, batch: ImportBatch, user: User) -> ImportResult | None:
+def progress_key(batch_pk: int) -> str:
+    """The cache key of a running import's progress (rows processed so far)."""
+    return f"import-progress-{batch_pk}"
+
+
+def rows_done(batch: ImportBatch) -> int:
+    """Rows processed so far: while the batch is importing, the count its thread keeps in the
+    cache (the import's transaction hides its own writes from other requests)."""
+    if batch.status == ImportStatus.IMPORTING:
+        return int(cache.get(progress_key(batch.pk), batch.rows_done))
+    return batch.rows_done
+
+
+def commit_batch(
+    *, batch: ImportBatch, user: User, background: bool = False
+) -> ImportResult | None:
     """Write a checked batch in one transaction; returns ``None`` (writing nothing) when this
     batch or another upload of the same file was already committed.
 
     When the data changed since the preview and a row is now wrong, nothing is written and
-    the batch holds the new errors.
+    the batch holds the new errors. ``background`` is for :func:`start_commit_in_background`'s
+    thread: the batch is then expected to be ``importing`` (claimed) rather than ``ready``.
     """
+    expected = ImportStatus.IMPORTING if background else ImportStatus.READY
     with transaction.atomic():
         locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         if locked.status == ImportStatus.COMMITTED or (
@@ -1321,11 +1343,12 @@ def commit_batch(*, batch: ImportBatch, user: User) -> ImportResult | None:
             .exists()
         ):
             return None
-        if locked.status != ImportStatus.READY:
+        if locked.status != expected:
             return None
 
         def progress(done: int) -> None:
-            ImportBatch.objects.filter(pk=locked.pk).update(rows_done=done)
+            # Outside the transaction: other requests (the progress page) read it.
+            cache.set(progress_key(locked.pk), done, timeout=24 * 3600)
 
         result = run_import(
             text=locked.text,
@@ -1354,3 +1377,75 @@ def commit_batch(*, batch: ImportBatch, user: User) -> ImportResult | None:
         locked.save()
     batch.refresh_from_db()
     return result
+
+
+def start_commit_in_background(
+    batch: ImportBatch, user: User, *, language: str | None = None
+) -> threading.Thread | None:
+    """Claim a ``ready`` batch (status ``importing``) and write it in a new thread.
+
+    Returns the started thread, or ``None`` (starting nothing) when the batch is not ``ready``
+    — already importing, imported, invalid — or the same file was already imported. The claim
+    is one conditional ``UPDATE``, so two confirmations cannot both start a thread. Whatever
+    happens in the thread, the batch ends ``committed`` or ``invalid`` with the reason, never
+    ``importing``.
+    """
+    if (
+        ImportBatch.objects.filter(sha256=batch.sha256, status=ImportStatus.COMMITTED)
+        .exclude(pk=batch.pk)
+        .exists()
+    ):
+        return None
+    claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.READY).update(
+        status=ImportStatus.IMPORTING, rows_done=0
+    )
+    if not claimed:
+        return None
+    cache.set(progress_key(batch.pk), 0, timeout=24 * 3600)
+    batch.refresh_from_db()
+    thread = threading.Thread(
+        target=_commit_in_thread,
+        args=(batch.pk, user, language or translation.get_language()),
+        name=f"import-batch-{batch.pk}",
+        daemon=False,
+    )
+    _threads[batch.pk] = thread
+    thread.start()
+    return thread
+
+
+#: The threads started by :func:`start_commit_in_background` that are still running, by batch.
+_threads: dict[int, threading.Thread] = {}
+
+
+def background_thread(batch_pk: int) -> threading.Thread | None:
+    """The thread writing this batch, while it runs (tests join it)."""
+    return _threads.get(batch_pk)
+
+
+def _commit_in_thread(batch_pk: int, user: User, language: str | None) -> None:
+    failure = ""
+    try:
+        with translation.override(language):
+            try:
+                batch = ImportBatch.objects.get(pk=batch_pk)
+                result = commit_batch(batch=batch, user=user, background=True)
+                if result is None:
+                    failure = _("This file has already been imported; nothing was written.")
+            except Exception as error:
+                logger.exception("Import %s failed", batch_pk)
+                reason = str(error) if isinstance(error, ImportFileError) else type(error).__name__
+                failure = _("The import failed (%(error)s); nothing was written.") % {
+                    "error": reason
+                }
+            if failure:
+                # Any batch still "importing" here did not finish: record why.
+                ImportBatch.objects.filter(pk=batch_pk, status=ImportStatus.IMPORTING).update(
+                    status=ImportStatus.INVALID,
+                    errors=[{"line": None, "column": "", "message": str(failure)}],
+                    summary={"error_count": 1},
+                )
+    finally:
+        cache.delete(progress_key(batch_pk))
+        _threads.pop(batch_pk, None)
+        connections.close_all()
