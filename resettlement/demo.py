@@ -44,6 +44,7 @@ from .enums import (
 from .models import Country, Group, Household, Person, Program, Region, RegionQuota
 from .reference_data import load_reference_data
 from .services.cases import add_months, case_transition, extend_status, open_case
+from .services.summaries import refresh_household_summaries
 from .validators import make_iin
 
 SEED = 2021
@@ -1280,6 +1281,7 @@ def seed_demo(*, today: dt.date | None = None) -> SeedReport:
                 )
                 people.append(person)
         bulk_create_with_history(people, Person, batch_size=500, default_user=officer)
+        refresh_household_summaries({person.household_id for person in people})
         report.people_created = len(people)
         report.totals = demo_totals()
     return report

@@ -79,6 +79,7 @@ from ..text import normalise_document_number, search_key
 from ..validators import validate_iin
 from .audit import log_access
 from .cases import open_cases
+from .summaries import refresh_household_summaries
 
 CHUNK_ROWS = 1000
 MAX_ERRORS = 1000
@@ -1120,6 +1121,11 @@ class _Importer:
                         batch_size=500,
                         default_user=user,
                     )
+                # Bulk writes send no signals: the member counts the lists and reports read.
+                refresh_household_summaries(
+                    [plan.household.pk for _row, _person, _dups, plan in new_people]
+                    + [person.household_id for person in updated_people]
+                )
         except IntegrityError as error:
             self.result.add_error(
                 new_people[0][0].line if new_people else None,
