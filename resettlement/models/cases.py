@@ -331,7 +331,7 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["iin"], name="person_iin"),
         ]
-        # On PostgreSQL, migration 0004_scale_indexes also adds a trigram (GIN) index on
+        # On PostgreSQL, migration 0008_scale_indexes also adds a trigram (GIN) index on
         # search_key for substring search; it is not declared here because SQLite has none.
 
     def __str__(self) -> str:

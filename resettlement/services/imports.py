@@ -380,6 +380,8 @@ def _insert_rows(model: type, rows: list[dict], *, returning: bool) -> list[int]
     """
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]  # the database numbers rows
+    if connection.vendor == "postgresql":
+        return _copy_rows(model, fields, rows, returning=returning)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     limit = connection.features.max_query_params or 65535
@@ -405,6 +407,36 @@ def _insert_rows(model: type, rows: list[dict], *, returning: bool) -> list[int]
             cursor.execute(sql, params)
             if returning:
                 ids += [pk for (pk,) in cursor.fetchall()]
+    return ids
+
+
+def _copy_rows(model: type, fields: list, rows: list[dict], *, returning: bool) -> list[int]:
+    """PostgreSQL: ``COPY … FROM STDIN``, several times faster than multi-row ``INSERT``s (whose
+    long statements psycopg parses anew each time). For ``returning`` the ids are taken from
+    the table's sequence first, in one query, and written with the rows."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table = meta.db_table
+    defaults = {f.attname: f.get_default() for f in fields}
+    columns = [f.column for f in fields]
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        if returning and rows:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [quote(table), meta.pk.column, len(rows)],
+            )
+            ids = [pk for (pk,) in cursor.fetchall()]
+            columns = [meta.pk.column, *columns]
+        names = ", ".join(quote(c) for c in columns)
+        # Table and column names come from the model; the values travel as COPY data.
+        with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+            for index, row in enumerate(rows):
+                values = [
+                    f.get_db_prep_save(row.get(f.attname, defaults[f.attname]), connection)
+                    for f in fields
+                ]
+                copy.write_row([ids[index], *values] if returning else values)
     return ids
 
 
