@@ -13,7 +13,7 @@ The rows are nevertheless what those services would have produced:
 - people's Latin names, ``search_key`` and ``document_key`` come from ``Person.refresh_derived_fields``;
 - IINs are valid (``validators.make_iin``) and unique.
 
-Everything is marked ``is_demo=True``. The simple-history tables are not filled (as after a bulk
+People and households are marked ``is_demo=True``. The simple-history tables are not filled (as after a bulk
 import). The data is deterministic for a seed and an ``as_of`` date.
 
 Proportions (approximate, from public figures; the domain brief gives no exact split): about 94 % of
@@ -21,9 +21,11 @@ people in Kazakhstan's program and 6 % in Kyrgyzstan's; Kazakh returnees mostly 
 China, Mongolia, Turkmenistan, Russia; Kyrgyz returnees mostly from Tajikistan, then Uzbekistan, China,
 Afghanistan; arrivals peaking in the 2000s for Kazakhstan and after the 2007 law for Kyrgyzstan.
 
-To add a table (stipend schedules, payments once those models exist), write a function
-``_<table>_rows(plan, ids) -> Iterable[tuple]`` next to the others and add it to ``TABLES``, or
-add a step to ``EXTRA_STEPS`` that runs after the households of a batch are written.
+Quota placements, benefit grants, payment runs and payments are added by the step in
+``synthetic_benefits`` (registered in ``TABLES`` and ``EXTRA_STEPS`` at the end of this module).
+To add another table, register its columns in ``TABLES`` and a step in ``EXTRA_STEPS`` that adds
+its rows to each batch's plan. At the end the household summaries that reports read are computed
+(``services.summaries``), by the same SQL that every later write uses.
 """
 
 from __future__ import annotations
