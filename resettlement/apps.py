@@ -14,3 +14,6 @@ class ResettlementConfig(AppConfig):
         user_logged_in.connect(remember_preferred_language, dispatch_uid="preferred_language")
         # Connects the sign-in receiver that starts the session clocks, before any request.
         from . import middleware  # noqa: F401
+
+        # Keeps the household summaries that reports read in step with every write.
+        from .services import summaries  # noqa: F401

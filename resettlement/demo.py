@@ -45,6 +45,7 @@ from .enums import (
 from .models import Country, Group, Household, Payment, Person, Program, Region, RegionQuota
 from .reference_data import load_reference_data
 from .services.cases import add_months, case_transition, extend_status, open_case
+from .services.summaries import refresh_household_summaries
 from .validators import make_iin
 
 SEED = 2021
@@ -1285,6 +1286,7 @@ def seed_demo(*, today: dt.date | None = None) -> SeedReport:
                 )
                 people.append(person)
         bulk_create_with_history(people, Person, batch_size=500, default_user=officer)
+        refresh_household_summaries({person.household_id for person in people})
         report.people_created = len(people)
         # Benefits after the households: the demo finance officer prepares the runs and the
         # demo approver (another person: maker-checker) approves and pays them, up to as_of.

@@ -13,7 +13,7 @@ The rows are nevertheless what those services would have produced:
 - people's Latin names, ``search_key`` and ``document_key`` come from ``Person.refresh_derived_fields``;
 - IINs are valid (``validators.make_iin``) and unique.
 
-Everything is marked ``is_demo=True``. The simple-history tables are not filled (as after a bulk
+People and households are marked ``is_demo=True``. The simple-history tables are not filled (as after a bulk
 import). The data is deterministic for a seed and an ``as_of`` date.
 
 Proportions (approximate, from public figures; the domain brief gives no exact split): about 94 % of
@@ -21,9 +21,11 @@ people in Kazakhstan's program and 6 % in Kyrgyzstan's; Kazakh returnees mostly 
 China, Mongolia, Turkmenistan, Russia; Kyrgyz returnees mostly from Tajikistan, then Uzbekistan, China,
 Afghanistan; arrivals peaking in the 2000s for Kazakhstan and after the 2007 law for Kyrgyzstan.
 
-To add a table (stipend schedules, payments once those models exist), write a function
-``_<table>_rows(plan, ids) -> Iterable[tuple]`` next to the others and add it to ``TABLES``, or
-add a step to ``EXTRA_STEPS`` that runs after the households of a batch are written.
+Quota placements, benefit grants, payment runs and payments are added by the step in
+``synthetic_benefits`` (registered in ``TABLES`` and ``EXTRA_STEPS`` at the end of this module).
+To add another table, register its columns in ``TABLES`` and a step in ``EXTRA_STEPS`` that adds
+its rows to each batch's plan. At the end the household summaries that reports read are computed
+(``services.summaries``), by the same SQL that every later write uses.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from . import synthetic_benefits
 from .enums import (
     TRANSITIONS,
     ApplicationChannel,
@@ -50,8 +53,20 @@ from .enums import (
     MemberStatus,
     Relation,
 )
-from .models import Country, Group, Household, Person, Program, Region, StatusChange
+from .models import (
+    Country,
+    Group,
+    Household,
+    HouseholdSummary,
+    Person,
+    Program,
+    Region,
+    RegionQuota,
+    StatusChange,
+)
+from .selectors.quotas import with_usage
 from .services.cases import add_months
+from .services.summaries import refresh_household_summaries
 from .text import normalise_document_number
 from .validators import make_iin
 
@@ -268,7 +283,10 @@ class Generator:
 
     def __init__(self, *, seed: int, as_of: dt.date) -> None:
         self.rng = random.Random(seed)
+        self.seed = seed
         self.as_of = as_of
+        #: For extension steps: whatever they keep across batches.
+        self.state: dict[str, Any] = {}
         self.programs = {p.code: p for p in Program.objects.all()}
         missing = set(PROGRAM_SHARE) - set(self.programs)
         if missing:
@@ -292,6 +310,14 @@ class Generator:
         quota_regions = {regions[c]: w for c, w in DESTINATIONS["KZ-KANDAS"].items()
                          if c in designated and c in regions}  # fmt: skip
         self.pick_quota_region = _weighted(rng, quota_regions) if quota_regions else None
+        # Free places per (region, year) of the kandas quotas; a family goes into a quota only
+        # while its places last. ``quota_of_household`` tells the benefits step which quota.
+        kandas = self.programs["KZ-KANDAS"]
+        self.quota_room: dict[tuple[int, int], list[int]] = {
+            (quota.region_id, quota.year): [quota.pk, quota.places_remaining]
+            for quota in with_usage(RegionQuota.objects.filter(program=kandas))
+        }
+        self.quota_of_household: dict[int, int] = {}
         self.pick_size = _weighted(rng, HOUSEHOLD_SIZES)
         self.pick_education = _weighted(rng, EDUCATION)
         # Numbering continues after what is in the database.
@@ -311,11 +337,14 @@ class Generator:
             model: (model.objects.aggregate(m=models.Max("pk"))["m"] or 0) + 1
             for model in (Household, Person, StatusChange)
         }
+        self.first_id = dict(self.next_id)
 
     # -- ids ---------------------------------------------------------------------------------
 
     def _id(self, model: type[models.Model]) -> int:
-        value = self.next_id[model]
+        value = self.next_id.get(model)
+        if value is None:
+            value = (model.objects.aggregate(m=models.Max("pk"))["m"] or 0) + 1
         self.next_id[model] = value + 1
         return value
 
@@ -439,7 +468,15 @@ class Generator:
             and final not in (S.REFUSED, S.WITHDRAWN, S.RETURNED, S.CLOSED)
             and rng.random() < 0.3
         )
-        region = self.pick_quota_region() if in_quota else self.pick_region[code]()
+        region = self.pick_quota_region() if in_quota else None
+        if in_quota:
+            room = self.quota_room.get((region, year))
+            in_quota = room is not None and room[1] >= size
+            if in_quota:
+                room[1] -= size
+                self.quota_of_household[household_id] = room[0]
+        if not in_quota:
+            region = self.pick_region[code]()
         group_id = (
             self.group_for(program, year, origin)
             if evacuation or (year >= 2015 and rng.random() < 0.04)
@@ -465,7 +502,7 @@ class Generator:
                 dates["expires"], extensions, dates["permit"], dates["citizenship"],
                 dates["decided"] if is_kg and dates["granted"] else None,
                 f"KR{household_id:08d}" if is_kg and dates["granted"] else "",
-                "Synthetic data (generate_synthetic).", True, created_at, updated_at,
+                "Synthetic data (generate_synthetic).", True, created_at, updated_at, 0, 0, 0,
             )
         )  # fmt: skip
         for kind, from_status, to_status, on, reason in history:
@@ -548,7 +585,7 @@ class Generator:
                     rng.choice(OCCUPATIONS) if adult else "",
                     LANGUAGES.get(origin, "Kazakh"),
                     f"+7 7{int(rng.random() * 1e9):09d}" if index == 0 else "",
-                    member_status, key, normalise_document_number(document_number), True,
+                    member_status, key, normalise_document_number(document_number), True, 0,
                 )
             )  # fmt: skip
 
@@ -564,7 +601,8 @@ TABLES: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
             "destination_region_id", "quota_year", "application_channel", "status", "applied_on",
             "decided_on", "arrived_on", "status_granted_on", "status_expires_on",
             "extensions_used", "residence_permit_on", "citizenship_on", "commission_on",
-            "certificate_number", "notes", "is_demo", "created_at", "updated_at",
+            "certificate_number", "notes", "is_demo", "created_at", "updated_at", "version",
+            "member_count", "members_present",  # set by refresh_household_summaries at the end
         ),
     ),
     "person": (
@@ -574,7 +612,7 @@ TABLES: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
             "surname_latin", "given_name_latin", "patronymic_latin", "sex", "birth_date",
             "birth_date_precision", "citizenship_id", "document_type", "document_number", "iin",
             "education", "occupation", "languages", "phone", "member_status", "search_key",
-            "document_key", "is_demo",
+            "document_key", "is_demo", "version",
         ),
     ),
     "statuschange": (
@@ -590,6 +628,10 @@ TABLES: dict[str, tuple[type[models.Model], tuple[str, ...]]] = {
 #: tables that hang off households (stipend schedules, payments). They add rows to
 #: ``plan.rows[<table>]`` for tables registered in ``TABLES``.
 EXTRA_STEPS: list[Callable[[Generator, Plan], None]] = []
+
+# Quota placements, benefit grants, payment runs and payments (``synthetic_benefits``).
+TABLES.update(synthetic_benefits.TABLES)
+EXTRA_STEPS.append(synthetic_benefits.plan_benefits)
 
 
 def _write_copy(table: str, rows: list[tuple]) -> None:
@@ -711,12 +753,20 @@ def generate(
                 flush()
         flush()
     _reset_sequences()
+    # The per-household counts the reports read (written by SQL over the rows just loaded).
+    first_household = generator.first_id[Household]
+    if first_household == 1:
+        refresh_household_summaries()
+    else:
+        refresh_household_summaries(
+            Household.objects.filter(pk__gte=first_household).values_list("pk", flat=True)
+        )
     if connection.vendor == "postgresql":
         # Fresh statistics for the planner; VACUUM also merges GIN indexes' pending lists, which
         # otherwise every trigram search reads through (VACUUM cannot run inside a transaction).
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            for model, _ in TABLES.values():
+            for model in [*(model for model, _ in TABLES.values()), HouseholdSummary]:
                 cursor.execute(f'{command} "{model._meta.db_table}"')
     return counts
 

@@ -29,6 +29,7 @@ from .reference import Country, Program, QuotaRevision, Region, RegionQuota
 from .reports import AgeBandLimits
 from .retention import RetentionRun
 from .staff import StaffProfile, profile_for
+from .summaries import HouseholdSummary
 
 __all__ = [
     "LIVE_STATES",
@@ -48,6 +49,7 @@ __all__ = [
     "Frequency",
     "Group",
     "Household",
+    "HouseholdSummary",
     "ImportBatch",
     "ImportStatus",
     "IndexValue",

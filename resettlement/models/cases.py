@@ -169,7 +169,13 @@ class Household(models.Model):
     # Optimistic lock: every save of an existing row increments it (see admin/access.py).
     version = models.PositiveIntegerField(_("version"), default=0, db_default=0, editable=False)
     anonymised_on = models.DateField(_("anonymised"), null=True, blank=True, editable=False)
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # Derived from the members, for lists and reports over a million people; kept right by
+    # services.summaries after every write (with the rest of HouseholdSummary).
+    member_count = models.PositiveIntegerField(_("members"), default=0, editable=False)
+    members_present = models.PositiveIntegerField(
+        _("members not left or deceased"), default=0, editable=False
+    )
+    history = HistoricalRecords(excluded_fields=["updated_at", "member_count", "members_present"])
 
     class Meta:
         ordering = ["-id"]
@@ -216,6 +222,12 @@ class Household(models.Model):
             models.Index(fields=["program", "status"], name="household_program_status"),
             # Search by reference without the program (iexact compares upper-cased).
             models.Index(Upper("reference"), name="household_reference_upper"),
+            # The quota report and ledger look up the few families in a quota year.
+            models.Index(
+                fields=["quota_year", "program"],
+                condition=Q(quota_year__isnull=False),
+                name="household_quota_year",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -319,7 +331,7 @@ class Person(models.Model):
         indexes = [
             models.Index(fields=["iin"], name="person_iin"),
         ]
-        # On PostgreSQL, migration 0004_scale_indexes also adds a trigram (GIN) index on
+        # On PostgreSQL, migration 0008_scale_indexes also adds a trigram (GIN) index on
         # search_key for substring search; it is not declared here because SQLite has none.
 
     def __str__(self) -> str:

@@ -60,6 +60,7 @@ from ..models import (
     RegionQuota,
 )
 from ..models.reports import DEFAULT_ADULT_FROM, DEFAULT_PENSION_FROM
+from ..models.summaries import AGE_BAND_CODES, COUNTERS, SEXES, age_field, education_field
 
 #: Members who no longer take up a quota place.
 GONE = (MemberStatus.LEFT, MemberStatus.DECEASED)
@@ -210,6 +211,19 @@ def in_quota_region(outer_region: str, prefix: str = "household__destination_reg
     )
 
 
+def people_sum(counter: str = "people", filter: Q | None = None) -> Coalesce:
+    """The sum of a ``HouseholdSummary`` counter over households (0 when there are none).
+
+    ``counter`` is a counter name (``people``, ``minor_f`` …) or a path ending in one.
+    """
+    path = counter if "__" in counter else HOUSEHOLD_COUNTS.get(counter, f"summary__{counter}")
+    return Coalesce(Sum(path, filter=filter), 0)
+
+
+#: Counters kept on the household row itself, read without joining the summaries.
+HOUSEHOLD_COUNTS = {"people": "member_count", "people_present": "members_present"}
+
+
 def _status_order(value: str) -> int:
     return list(CaseStatus.values).index(value) if value in CaseStatus.values else 99
 
@@ -219,6 +233,9 @@ def _regions(ids: Iterable[int | None]) -> dict[int, Region]:
 
 
 # --- overview -------------------------------------------------------------------------------
+
+
+PEOPLE_ARRIVED = ("arrived_this_year", "arrived_total", "quota_arrived")
 
 
 def overview(scope: Scope) -> list[Table]:
@@ -234,12 +251,27 @@ def overview(scope: Scope) -> list[Table]:
         programs = programs.filter(pk=scope.program.pk)
     programs = list(programs)
 
-    by_status = (
-        scope.households.filter(status__in=OPEN_STATUSES)
-        .order_by()
+    # One pass over the households, per program and status: open cases, and the arrivals.
+    arrived = Q(arrived_on__isnull=False, arrived_on__lte=as_of)
+    in_quota = Q(quota_year=year) & ~Q(status__in=RELEASED_STATUSES)
+    cells = list(
+        scope.households.order_by()
         .values("program", "status")
-        .annotate(households=Count("pk", distinct=True), people=Count("members"))
+        .annotate(
+            households=Count("pk"),
+            people=people_sum(),
+            arrived_this_year=people_sum(filter=arrived & Q(arrived_on__year=year)),
+            arrived_total=people_sum(filter=arrived),
+            # Members who left or died take no quota place.
+            quota_arrived=people_sum("people_present", filter=arrived & in_quota),
+        )
     )
+    by_status = [r for r in cells if r["status"] in OPEN_STATUSES]
+    people: dict[int, dict[str, int]] = {}
+    for r in cells:
+        counts = people.setdefault(r["program"], dict.fromkeys(PEOPLE_ARRIVED, 0))
+        for name in PEOPLE_ARRIVED:
+            counts[name] += r[name]
     names = {p.pk: p for p in programs}
     status_rows = sorted(
         (
@@ -265,19 +297,6 @@ def overview(scope: Scope) -> list[Table]:
         Column("people", _("People"), numeric=True),
     ]
 
-    arrived = Q(household__arrived_on__isnull=False, household__arrived_on__lte=as_of)
-    in_quota = Q(household__quota_year=year) & ~Q(household__status__in=RELEASED_STATUSES)
-    in_quota &= ~Q(member_status__in=GONE)
-    people = {
-        r["household__program"]: r
-        for r in scope.persons.order_by()
-        .values("household__program")
-        .annotate(
-            arrived_this_year=Count("pk", filter=arrived & Q(household__arrived_on__year=year)),
-            arrived_total=Count("pk", filter=arrived),
-            quota_arrived=Count("pk", filter=arrived & in_quota),
-        )
-    }
     quotas = RegionQuota.objects.filter(year=year)
     if scope.region:
         quotas = quotas.filter(Q(region=scope.region) | Q(region__parent=scope.region))
@@ -416,7 +435,7 @@ def status_grants(scope: Scope) -> list[Table]:
     before = {"households": 0, "people": 0}
     if scope.period.start:
         before = granted.filter(status_granted_on__lt=scope.period.start).aggregate(
-            households=Count("pk", distinct=True), people=Count("members")
+            households=Count("pk"), people=people_sum()
         )
     monthly = {
         r["month"]: r
@@ -424,7 +443,7 @@ def status_grants(scope: Scope) -> list[Table]:
         .annotate(month=TruncMonth("status_granted_on"))
         .order_by()
         .values("month")
-        .annotate(households=Count("pk", distinct=True), people=Count("members"))
+        .annotate(households=Count("pk"), people=people_sum())
     }
     rows = []
     if monthly:
@@ -477,23 +496,26 @@ def status_grants(scope: Scope) -> list[Table]:
 
 def arrivals(scope: Scope) -> list[Table]:
     """People arrived, by destination region × year of arrival, and by country of origin."""
+    # Households with members (one without has no person to count).
     arrived = scope.period.apply(
-        scope.persons.filter(household__arrived_on__isnull=False), "household__arrived_on"
+        scope.households.filter(arrived_on__isnull=False, member_count__gt=0), "arrived_on"
     )
+    # One pass: region × year × country of origin; both tables are sums of these cells.
     cells = list(
         arrived.annotate(
-            region_id=oblast_of("household__destination_region"),
-            year=ExtractYear("household__arrived_on"),
+            region_id=oblast_of("destination_region"),
+            year=ExtractYear("arrived_on"),
         )
         .order_by()
-        .values("region_id", "year")
-        .annotate(people=Count("pk"))
+        .values("region_id", "year", "origin_country")
+        .annotate(households=Count("pk"), people=people_sum())
     )
     regions = _regions(c["region_id"] for c in cells)
     years = sorted({c["year"] for c in cells})
     grid: dict[int | None, dict[int, int]] = {}
     for cell in cells:
-        grid.setdefault(cell["region_id"], {})[cell["year"]] = cell["people"]
+        years_of_region = grid.setdefault(cell["region_id"], {})
+        years_of_region[cell["year"]] = years_of_region.get(cell["year"], 0) + cell["people"]
 
     def region_key(region_id: int | None) -> str:
         return regions[region_id].code if region_id in regions else "~"
@@ -517,12 +539,13 @@ def arrivals(scope: Scope) -> list[Table]:
         Column("total", _("Total"), numeric=True),
     ]
 
-    by_country = list(
-        arrived.order_by()
-        .values("household__origin_country")
-        .annotate(households=Count("household", distinct=True), people=Count("pk"))
-    )
-    countries = Country.objects.in_bulk([r["household__origin_country"] for r in by_country])
+    totals: dict[str, dict[str, int]] = {}
+    for cell in cells:
+        country = totals.setdefault(cell["origin_country"], {"households": 0, "people": 0})
+        country["households"] += cell["households"]
+        country["people"] += cell["people"]
+    by_country = [{"origin_country": code, **counts} for code, counts in totals.items()]
+    countries = Country.objects.in_bulk([r["origin_country"] for r in by_country])
     country_rows = sorted(
         (
             (
@@ -532,7 +555,7 @@ def arrivals(scope: Scope) -> list[Table]:
                 r["people"],
             )
             for r in by_country
-            for code in [r["household__origin_country"]]
+            for code in [r["origin_country"]]
         ),
         key=lambda row: (-row[3], row[0]),
     )
@@ -577,23 +600,25 @@ def quota_fulfilment(scope: Scope) -> list[Table]:
         quotas = quotas.filter(year__gte=scope.period.start.year)
     if scope.period.end:
         quotas = quotas.filter(year__lte=scope.period.end.year)
-    placed = (
-        scope.persons.filter(
-            in_quota_region("region"),
-            household__program=OuterRef("program"),
-            household__quota_year=OuterRef("year"),
-        )
-        .exclude(household__status__in=RELEASED_STATUSES)
-        .exclude(member_status__in=GONE)
-    )
+    # Members who left or died take no place (``people_present``).
+    placed = scope.households.filter(
+        in_quota_region("region", prefix="destination_region"),
+        program=OuterRef("program"),
+        quota_year=OuterRef("year"),
+    ).exclude(status__in=RELEASED_STATUSES)
 
-    def count_of(people: QuerySet[Person]) -> Coalesce:
-        counted = people.order_by().values("household__program").annotate(n=Count("pk"))
-        return Coalesce(Subquery(counted.values("n"), output_field=IntegerField()), Value(0))
+    def count_of(households: QuerySet[Household]) -> Coalesce:
+        counted = (
+            households.order_by()
+            .values("program")
+            .annotate(n=people_sum("people_present"))
+            .values("n")
+        )
+        return Coalesce(Subquery(counted, output_field=IntegerField()), Value(0))
 
     quotas = quotas.annotate(
-        reserved=count_of(placed.filter(household__arrived_on__isnull=True)),
-        arrived=count_of(placed.filter(household__arrived_on__isnull=False)),
+        reserved=count_of(placed.filter(arrived_on__isnull=True)),
+        arrived=count_of(placed.filter(arrived_on__isnull=False)),
     ).order_by("-year", "program__code", "region__code")
     rows = [
         (
@@ -711,21 +736,18 @@ def _by_sex_table(
 
 def demographics(scope: Scope) -> list[Table]:
     """People arrived in the period by age band on arrival and sex, and by education and sex."""
-    arrived = scope.period.apply(
-        scope.persons.filter(household__arrived_on__isnull=False), "household__arrived_on"
+    arrived = scope.period.apply(scope.households.filter(arrived_on__isnull=False), "arrived_on")
+    # The age bands and education of each household's members are counted in its summary
+    # (a blank education counts as unknown there).
+    sums = arrived.aggregate(
+        **{name: people_sum(name) for name in COUNTERS if name not in ("people", "people_present")}
     )
-    ages = {
-        (r["age_band"], r["sex"]): r["n"]
-        for r in with_age_band(arrived).order_by().values("age_band", "sex").annotate(n=Count("pk"))
+    ages = {(band, sex): sums[age_field(band, sex)] for band in AGE_BAND_CODES for sex in SEXES}
+    merged = {
+        (education.value, sex): sums[education_field(education.value, sex)]
+        for education in Education
+        for sex in SEXES
     }
-    education = {
-        (r["education"] or Education.UNKNOWN, r["sex"]): r["n"]
-        for r in arrived.order_by().values("education", "sex").annotate(n=Count("pk"))
-    }
-    # Blank education and "unknown" are one row.
-    merged: dict[tuple[str, str], int] = {}
-    for key, n in education.items():
-        merged[key] = merged.get(key, 0) + n
     tables = [
         _by_sex_table(
             "age",
@@ -775,16 +797,21 @@ def groups(scope: Scope) -> list[Table]:
     """
     chosen = scope.groups.select_related("program", "origin_country")
     chosen = scope.period.apply(chosen, "planned_on")
-    members = Q(households__in=scope.households)
-    annotations = {
-        "households_n": Count("households", filter=members, distinct=True),
-        "people_n": Count("households__members", filter=members),
-    }
+    chosen = list(chosen.order_by("program__code", "planned_on", "name"))
+    # Counted from the households' side (one grouped query over the chosen groups' households):
+    # a filter "household in the scope" inside a per-group aggregate makes PostgreSQL rescan
+    # the scope for every row.
+    annotations = {"households_n": Count("pk"), "people_n": people_sum()}
     for code, _label, statuses in GROUP_BUCKETS:
-        annotations[f"n_{code}"] = Count(
-            "households__members", filter=members & Q(households__status__in=statuses)
-        )
-    chosen = chosen.annotate(**annotations).order_by("program__code", "planned_on", "name")
+        annotations[f"n_{code}"] = people_sum(filter=Q(status__in=statuses))
+    counted = {
+        r["group"]: r
+        for r in scope.households.filter(group__in=[g.pk for g in chosen])
+        .order_by()
+        .values("group")
+        .annotate(**annotations)
+    }
+    none = dict.fromkeys(annotations, 0)
     group_rows = [
         (
             g.pk,
@@ -793,9 +820,9 @@ def groups(scope: Scope) -> list[Table]:
             g.origin_country.name,
             g.get_status_display(),
             g.planned_size,
-            g.households_n,
-            g.people_n,
-            *(getattr(g, f"n_{code}") for code, _label, _s in GROUP_BUCKETS),
+            counted.get(g.pk, none)["households_n"],
+            counted.get(g.pk, none)["people_n"],
+            *(counted.get(g.pk, none)[f"n_{code}"] for code, _label, _s in GROUP_BUCKETS),
         )
         for g in chosen
     ]
@@ -812,18 +839,18 @@ def groups(scope: Scope) -> list[Table]:
     ]
     group_ids = [row[0] for row in group_rows]
     placements = list(
-        scope.persons.filter(household__group__in=group_ids)
-        .annotate(region_id=oblast_of("household__destination_region"))
+        scope.households.filter(group__in=group_ids, member_count__gt=0)
+        .annotate(region_id=oblast_of("destination_region"))
         .order_by()
-        .values("household__group", "region_id")
-        .annotate(households=Count("household", distinct=True), people=Count("pk"))
+        .values("group", "region_id")
+        .annotate(households=Count("pk"), people=people_sum())
     )
     regions = _regions(p["region_id"] for p in placements)
     names = {row[0]: row[1] for row in group_rows}
     order = {gid: i for i, gid in enumerate(group_ids)}
     placement_rows = [
         (
-            names[p["household__group"]],
+            names[p["group"]],
             regions[p["region_id"]].code if p["region_id"] else "",
             regions[p["region_id"]].name if p["region_id"] else str(_("not placed yet")),
             p["households"],
@@ -832,7 +859,7 @@ def groups(scope: Scope) -> list[Table]:
         for p in sorted(
             placements,
             key=lambda p: (
-                order[p["household__group"]],
+                order[p["group"]],
                 regions[p["region_id"]].code if p["region_id"] else "~",
             ),
         )

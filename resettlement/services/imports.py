@@ -90,6 +90,7 @@ from ..text import normalise_document_number, search_key
 from ..validators import validate_iin
 from .audit import log_access
 from .cases import open_cases
+from .summaries import refresh_household_summaries
 
 logger = logging.getLogger(__name__)
 
@@ -391,6 +392,8 @@ def _insert_rows(model: type, rows: list[dict], *, returning: bool) -> list[int]
     """
     meta = model._meta
     fields = [f for f in meta.concrete_fields if not f.primary_key]  # the database numbers rows
+    if connection.vendor == "postgresql":
+        return _copy_rows(model, fields, rows, returning=returning)
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in fields)
     limit = connection.features.max_query_params or 65535
@@ -416,6 +419,36 @@ def _insert_rows(model: type, rows: list[dict], *, returning: bool) -> list[int]
             cursor.execute(sql, params)
             if returning:
                 ids += [pk for (pk,) in cursor.fetchall()]
+    return ids
+
+
+def _copy_rows(model: type, fields: list, rows: list[dict], *, returning: bool) -> list[int]:
+    """PostgreSQL: ``COPY … FROM STDIN``, several times faster than multi-row ``INSERT``s (whose
+    long statements psycopg parses anew each time). For ``returning`` the ids are taken from
+    the table's sequence first, in one query, and written with the rows."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table = meta.db_table
+    defaults = {f.attname: f.get_default() for f in fields}
+    columns = [f.column for f in fields]
+    ids: list[int] = []
+    with connection.cursor() as cursor:
+        if returning and rows:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                [quote(table), meta.pk.column, len(rows)],
+            )
+            ids = [pk for (pk,) in cursor.fetchall()]
+            columns = [meta.pk.column, *columns]
+        names = ", ".join(quote(c) for c in columns)
+        # Table and column names come from the model; the values travel as COPY data.
+        with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
+            for index, row in enumerate(rows):
+                values = [
+                    f.get_db_prep_save(row.get(f.attname, defaults[f.attname]), connection)
+                    for f in fields
+                ]
+                copy.write_row([ids[index], *values] if returning else values)
     return ids
 
 
@@ -1173,6 +1206,11 @@ class _Importer:
                         batch_size=500,
                         default_user=user,
                     )
+                # Bulk writes send no signals: the member counts the lists and reports read.
+                refresh_household_summaries(
+                    [plan.household.pk for _row, _person, _dups, plan in new_people]
+                    + [person.household_id for person in updated_people]
+                )
         except IntegrityError as error:
             self.result.add_error(
                 new_people[0][0].line if new_people else None,

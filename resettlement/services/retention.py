@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from ..enums import CaseStatus, DatePrecision
 from ..models import Household, Person, RetentionRun, StatusChange
+from .summaries import refresh_household_summaries
 
 ANONYMISED_SURNAME = "ANONYMISED"
 
@@ -83,6 +84,8 @@ def anonymise_closed_cases(
                 "document_key",
             ],
         )
+        # The head's names shown in the household list are blanked too (bulk: no signals).
+        refresh_household_summaries(household_ids)
     # Every earlier version of these people, row by row (each has its own birth date).
     for historical in Person.history.filter(household_id__in=household_ids):
         for name, value in _anonymised_person_fields(historical).items():

@@ -1,0 +1,174 @@
+"""Keeping ``HouseholdSummary`` rows right: recomputed by every write that changes them.
+
+:func:`refresh_household_summaries` recomputes the rows of some households (or all) in the
+database, in two statements, with the very expressions the reports used over people
+(``selectors.reports.with_age_band`` for the age on arrival). It is called
+
+- by signals, after any ``save()``/``delete()`` of a person (both households when a person
+  moves), any ``save()`` of a household (its arrival date and program decide the age bands), and
+  any change of ``AgeBandLimits`` (every household of that program);
+- explicitly by the bulk writers that bypass signals: the CSV import, anonymisation, the demo
+  and synthetic data. A new bulk writer of people must call it too (``tests/test_summaries.py``
+  checks the known ones).
+
+``manage.py refresh_report_summaries`` recomputes everything (after a restore or a raw SQL fix).
+"""
+
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.db.models.signals import post_delete, post_save, pre_save
+from django.dispatch import receiver
+
+from ..enums import Education, MemberStatus, Relation
+from ..models import AgeBandLimits, Household, HouseholdSummary, Person
+from ..models.summaries import (
+    AGE_BAND_CODES,
+    COUNTERS,
+    HEAD_NAMES,
+    SEXES,
+    age_field,
+    education_field,
+)
+
+GONE = (MemberStatus.LEFT, MemberStatus.DECEASED)
+#: Households per statement (keeps ``IN (...)`` lists short on SQLite).
+CHUNK = 2000
+
+
+def _counter_expressions() -> dict[str, Count]:
+    expressions = {
+        "people": Count("pk"),
+        "people_present": Count("pk", filter=~Q(member_status__in=GONE)),
+    }
+    for band in AGE_BAND_CODES:
+        for sex in SEXES:
+            expressions[age_field(band, sex)] = Count("pk", filter=Q(age_band=band, sex=sex))
+    for education in Education:
+        for sex in SEXES:
+            condition = Q(education=education.value)
+            if education == Education.UNKNOWN:
+                condition |= Q(education="")  # a blank education counts as unknown
+            expressions[education_field(education.value, sex)] = Count(
+                "pk", filter=condition & Q(sex=sex)
+            )
+    return expressions
+
+
+def _refresh(household_ids: list[int] | None) -> None:
+    # Deferred import: selectors.reports imports the models package, which imports this app.
+    from ..selectors.reports import with_age_band
+
+    summaries = HouseholdSummary.objects.all()
+    people = Person.objects.all()
+    if household_ids is not None:
+        summaries = summaries.filter(household_id__in=household_ids)
+        people = people.filter(household_id__in=household_ids)
+    summaries._raw_delete(summaries.db)
+    counts = (
+        with_age_band(people)
+        .order_by()
+        .values("household_id")
+        .annotate(**_counter_expressions(), **dict.fromkeys(HEAD_NAMES, Value("")))
+        .values_list("household_id", *COUNTERS, *HEAD_NAMES)
+    )
+    select, params = counts.query.sql_with_params()
+    table = HouseholdSummary._meta.db_table
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(c) for c in ("household_id", *COUNTERS, *HEAD_NAMES))
+    with connection.cursor() as cursor:
+        # The names are the model's own; the values are bound parameters.
+        cursor.execute(
+            f"INSERT INTO {quote(table)} ({columns}) SELECT * FROM ({select}) AS counts",  # noqa: S608
+            params,
+        )
+    heads = Person.objects.filter(household=OuterRef("household_id"), relation=Relation.HEAD)
+    rows = HouseholdSummary.objects.all()
+    households = Household.objects.all()
+    if household_ids is not None:
+        rows = rows.filter(household_id__in=household_ids)
+        households = households.filter(pk__in=household_ids)
+    rows.update(
+        **{
+            name: Coalesce(Subquery(heads.values(name.removeprefix("head_"))[:1]), Value(""))
+            for name in HEAD_NAMES
+        }
+    )
+    # The two counts every list and report needs also live on the household itself (no join).
+    # ``update()`` leaves the household's version, timestamps and history alone.
+    summary = HouseholdSummary.objects.filter(household=OuterRef("pk"))
+    households.update(
+        member_count=Coalesce(Subquery(summary.values("people")), Value(0)),
+        members_present=Coalesce(Subquery(summary.values("people_present")), Value(0)),
+    )
+
+
+@transaction.atomic
+def refresh_household_summaries(household_ids: Iterable[int] | None = None) -> None:
+    """Recompute the summaries of ``household_ids`` (``None``: every household)."""
+    if household_ids is None:
+        _refresh(None)
+        return
+    ids = sorted({i for i in household_ids if i is not None})
+    for start in range(0, len(ids), CHUNK):
+        _refresh(ids[start : start + CHUNK])
+
+
+def summary_counts() -> dict[str, IntegerField]:
+    """``Coalesce(Sum(summary__<counter>), 0)`` for reports, by counter name."""
+    from django.db.models import Sum
+
+    return {name: Coalesce(Sum(f"summary__{name}"), 0) for name in COUNTERS}
+
+
+# --- signals --------------------------------------------------------------------------------
+
+
+@receiver(pre_save, sender=Person, dispatch_uid="summary_person_moves")
+def _remember_household(sender, instance: Person, raw: bool = False, **kwargs) -> None:
+    instance._summary_previous_household = None
+    if raw or instance._state.adding or instance.pk is None:
+        return
+    update_fields = kwargs.get("update_fields")
+    if update_fields is not None and "household" not in update_fields:
+        return
+    instance._summary_previous_household = (
+        Person.objects.filter(pk=instance.pk).values_list("household_id", flat=True).first()
+    )
+
+
+@receiver(post_save, sender=Person, dispatch_uid="summary_person_saved")
+def _person_saved(sender, instance: Person, raw: bool = False, **kwargs) -> None:
+    if raw:
+        return
+    refresh_household_summaries(
+        [instance.household_id, getattr(instance, "_summary_previous_household", None)]
+    )
+
+
+@receiver(post_delete, sender=Person, dispatch_uid="summary_person_deleted")
+def _person_deleted(sender, instance: Person, origin=None, **kwargs) -> None:
+    model = getattr(origin, "model", type(origin))
+    if model is Household:
+        return  # the household goes too, and its summary with it
+    refresh_household_summaries([instance.household_id])
+
+
+@receiver(post_save, sender=Household, dispatch_uid="summary_household_saved")
+def _household_saved(sender, instance: Household, raw: bool = False, **kwargs) -> None:
+    update_fields = kwargs.get("update_fields")
+    if raw or kwargs.get("created"):
+        return  # a new household has no members yet
+    if update_fields is not None and not {"arrived_on", "program"} & set(update_fields):
+        return
+    refresh_household_summaries([instance.pk])
+
+
+@receiver(post_save, sender=AgeBandLimits, dispatch_uid="summary_limits_saved")
+@receiver(post_delete, sender=AgeBandLimits, dispatch_uid="summary_limits_deleted")
+def _limits_changed(sender, instance: AgeBandLimits, **kwargs) -> None:
+    refresh_household_summaries(
+        Household.objects.filter(program_id=instance.program_id).values_list("pk", flat=True)
+    )

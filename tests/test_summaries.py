@@ -1,0 +1,170 @@
+"""Household summaries (what reports and lists read instead of people) are right after every write.
+
+Each test makes a write through a real path — a save, a move, a delete, a status change, new age
+band limits, a CSV import, anonymisation — and checks (1) the figure a user sees right after it
+and (2) that the stored summaries equal a from-scratch recomputation.
+"""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+
+from resettlement.csv_format import PERSON_COLUMNS
+from resettlement.models import AgeBandLimits, Household, HouseholdSummary, Person, Program
+from resettlement.models.summaries import COUNTERS, HEAD_NAMES
+from resettlement.services.cases import case_transition
+from resettlement.services.imports import commit_batch, create_batch
+from resettlement.services.summaries import refresh_household_summaries
+
+from .imports_fixtures import blank_row, make_family, to_csv
+from .test_retention import closed_case
+
+pytestmark = pytest.mark.django_db
+
+HOUSEHOLDS = reverse("admin:resettlement_household_changelist")
+
+
+def stored() -> list[tuple]:
+    summaries = list(
+        HouseholdSummary.objects.order_by("pk").values_list("pk", *HEAD_NAMES, *COUNTERS)
+    )
+    counts = list(
+        Household.objects.order_by("pk").values_list("pk", "member_count", "members_present")
+    )
+    return summaries + counts
+
+
+def assert_same_as_recomputed() -> None:
+    before = stored()
+    refresh_household_summaries()
+    assert before == stored()
+
+
+def summary(household: Household) -> dict:
+    return HouseholdSummary.objects.filter(pk=household.pk).values(*HEAD_NAMES, *COUNTERS).get()
+
+
+def report_table(client, name: str, table: str, **params) -> list[tuple]:
+    response = client.get(reverse("reports:report", args=[name]), params)
+    assert response.status_code == 200
+    return {t["table"].code: t["table"] for t in response.context["tables"]}[table].rows
+
+
+def test_it_counts_members_saved_moved_and_deleted(admin_client):
+    first = make_family(surname="Ахметов", size=3)
+    second = make_family(surname="Бекова", size=2, iin_start="80010130020")
+    child = first.members.filter(relation="child").first()
+
+    child.household = second
+    child.save()
+    moved = (summary(first)["people"], summary(second)["people"])
+    second.members.filter(relation="child").exclude(pk=child.pk).first().delete()
+    after_delete = summary(second)["people"]
+    Person.objects.create(household=first, relation="child", surname="Ахметова", sex="F")
+
+    assert (moved, after_delete, summary(first)["people"]) == ((2, 3), 2, 3)
+    response = admin_client.get(HOUSEHOLDS)
+    shown = {
+        h.reference: (h.member_count, h.head_surname) for h in response.context["cl"].result_list
+    }
+    assert shown == {first.reference: (3, "Ахметов"), second.reference: (2, "Бекова")}
+    assert_same_as_recomputed()
+
+
+def test_it_shows_an_arrival_in_the_reports_right_after_the_status_change(admin_client):
+    household = make_family(surname="Ахметов", size=3)
+    for status in ("applied", "under_review", "granted", "in_transit"):
+        case_transition(household=household, to=status, by=None, on=dt.date(2025, 3, 1))
+    before = report_table(admin_client, "demographics", "age")
+
+    case_transition(household=household, to="arrived", by=None, on=dt.date(2025, 4, 10))
+
+    # Head born 1980 (year only): working age; two girls born 2010: minors.
+    assert before == []
+    assert report_table(admin_client, "demographics", "age") == [
+        ("minor", "Minors", 2, 0, 2),
+        ("working", "Working age", 0, 1, 1),
+    ]
+    assert report_table(admin_client, "arrivals", "by_country") == [("AF", "Afghanistan", 1, 3)]
+    assert_same_as_recomputed()
+
+
+def test_it_moves_people_between_age_bands_when_the_limits_change(admin_client):
+    household = make_family(surname="Ахметов", size=1)  # a man born 1980
+    for status in ("applied", "under_review", "granted", "in_transit", "arrived"):
+        case_transition(household=household, to=status, by=None, on=dt.date(2025, 4, 10))
+
+    limits, _created = AgeBandLimits.objects.get_or_create(
+        program=Program.objects.get(code="KZ-KANDAS"), sex="M"
+    )
+    limits.pension_from = 45
+    limits.save()
+
+    assert report_table(admin_client, "demographics", "age") == [
+        ("pension", "Pension age", 0, 1, 1)
+    ]
+    assert_same_as_recomputed()
+
+
+def test_it_counts_people_written_by_a_csv_import(admin_client, admin_user):
+    rows = [
+        list(PERSON_COLUMNS),
+        blank_row(household_reference="NEW-1"),
+        blank_row(household_reference="NEW-1", relation="child", given_name="Айгүл", sex="F"),
+    ]
+    batch = create_batch(data=to_csv(rows).encode(), file_name="people.csv", user=admin_user)
+    assert batch.status == "ready", batch.errors
+
+    commit_batch(batch=batch, user=admin_user)
+
+    household = Household.objects.get()
+    assert (household.member_count, summary(household)["head_surname"]) == (2, "Ахметов")
+    response = admin_client.get(HOUSEHOLDS)
+    assert [(h.member_count, h.head_surname) for h in response.context["cl"].result_list] == [
+        (2, "Ахметов")
+    ]
+    assert_same_as_recomputed()
+
+
+def test_it_blanks_the_head_name_when_a_case_is_anonymised():
+    old = closed_case("Ахметов", dt.date(2020, 3, 1))
+    assert summary(old)["head_surname"] == "Ахметов"
+
+    call_command("anonymise_closed_cases", "--older-than-days", "365", stdout=io.StringIO())
+
+    assert (summary(old)["head_surname"], summary(old)["head_surname_latin"]) == (
+        "",
+        "ANONYMISED",
+    )
+    assert_same_as_recomputed()
+
+
+def test_it_has_no_summary_for_a_household_without_members_and_counts_zero():
+    household = make_family(surname="Ахметов", size=1)
+    household.members.get().delete()
+
+    household.refresh_from_db()
+    assert (household.member_count, HouseholdSummary.objects.filter(pk=household.pk).exists()) == (
+        0,
+        False,
+    )
+    assert_same_as_recomputed()
+
+
+def test_it_recomputes_everything_with_the_command():
+    household = make_family(surname="Ахметов", size=2)
+    HouseholdSummary.objects.all().delete()
+    Household.objects.update(member_count=0)
+
+    out = io.StringIO()
+    call_command("refresh_report_summaries", stdout=out)
+
+    household.refresh_from_db()
+    assert (out.getvalue(), household.member_count, summary(household)["people"]) == (
+        "1 household summaries\n",
+        2,
+        2,
+    )
