@@ -8,6 +8,7 @@ Cyrillic (including the Kazakh and Kyrgyz letters) transliterated, and common sp
 variants of Latin transliteration collapsed — and queries are keyed the same way in Python.
 """
 
+import functools
 import re
 import unicodedata
 
@@ -49,17 +50,23 @@ def transliterate(text: str) -> str:
     >>> transliterate("Әлия Масадықова")
     'Aliya Masadykova'
     """
-    return _WORD.sub(_transliterate_word, text)
+    return _WORD.sub(_transliterate_match, text)
 
 
 _WORD = re.compile(r"\w+")
 
 
-def _transliterate_word(match: re.Match) -> str:
-    word = match.group(0)
+def _transliterate_match(match: re.Match) -> str:
+    return _latin_word(match.group(0))
+
+
+# Names repeat (a register of a million people has a few thousand distinct words), so the
+# per-word work is cached: an import or a synthetic load computes each word once.
+@functools.lru_cache(maxsize=65536)
+def _latin_word(word: str) -> str:
     if len(word) > 1 and word.isupper():
         # ЖҰЛДЫЗ -> ZHULDYZ, not ZhULDYZ: a word in capitals stays in capitals.
-        return _transliterate_word(re.match(r".+", word.lower())).upper()
+        return _latin_word(word.lower()).upper()
     out = []
     for char in word:
         lower = char.lower()
@@ -79,8 +86,15 @@ def search_key(*parts: str) -> str:
     >>> search_key("Масадыков") == search_key("MASADYKOV") == search_key("masadikov")
     True
     """
-    text = " ".join(p for p in parts if p)
-    text = transliterate(text.casefold())
+    keys = (_token_key(token) for part in parts if part for token in part.split())
+    return " ".join(key for key in keys if key)
+
+
+@functools.lru_cache(maxsize=65536)
+def _token_key(token: str) -> str:
+    """The key of one whitespace-free piece of text. Every step works within a word (no fold
+    spans a space), so keying the pieces and joining them equals keying the whole text."""
+    text = transliterate(token.casefold())
     # Strip diacritics (ä, ö, ü, ş, ğ, ı ...) that Turkish-style Latin spellings use.
     text = unicodedata.normalize("NFKD", text.replace("ı", "i"))
     text = "".join(c for c in text if not unicodedata.combining(c))

@@ -298,7 +298,7 @@ class Person(models.Model):
     member_status = models.CharField(
         _("member status"), max_length=12, choices=MemberStatus.choices, default=MemberStatus.ABROAD
     )
-    search_key = models.CharField(max_length=700, editable=False, db_index=True)
+    search_key = models.CharField(max_length=700, editable=False)
     document_key = models.CharField(max_length=40, editable=False, db_index=True)
     is_demo = models.BooleanField(_("demo data"), default=False, editable=False)
     # Optimistic lock, as on Household: incremented by every save of an existing row.
@@ -330,6 +330,9 @@ class Person(models.Model):
         ]
         indexes = [
             models.Index(fields=["iin"], name="person_iin"),
+            # Likely duplicates: a name key prefix and a year of birth, both checked in the
+            # index (common names are shared by thousands in a national register).
+            models.Index(fields=["search_key", "birth_date"], name="person_name_birth"),
         ]
         # On PostgreSQL, migration 0008_scale_indexes also adds a trigram (GIN) index on
         # search_key for substring search; it is not declared here because SQLite has none.

@@ -674,16 +674,30 @@ AGE_BANDS = (
 )
 
 
-def _limit(field_name: str, default: int) -> Coalesce:
-    limits = AgeBandLimits.objects.filter(
-        program=OuterRef("household__program"), sex=OuterRef("sex")
-    ).values(field_name)[:1]
-    return Coalesce(Subquery(limits, output_field=IntegerField()), Value(default))
+def _limit(limits: dict[tuple[int, str], int | None], default: int) -> Case:
+    """A person's limit as ``CASE`` over the few (program, sex) rows of ``AgeBandLimits``, read
+    beforehand: a correlated subquery here would run once per person for each of the
+    summaries' sixteen counters."""
+    return Case(
+        *(
+            When(household__program_id=program_id, sex=sex, then=Value(value))
+            for (program_id, sex), value in sorted(limits.items())
+            if value is not None
+        ),
+        default=Value(default),
+        output_field=IntegerField(),
+    )
 
 
 def with_age_band(persons: QuerySet[Person]) -> QuerySet[Person]:
     """Annotate ``age_band``: minor, working, pension (age on arrival) or unknown."""
     arrived, born = "household__arrived_on", "birth_date"
+    limits = {
+        (program_id, sex): (adult_from, pension_from)
+        for program_id, sex, adult_from, pension_from in AgeBandLimits.objects.using(
+            persons.db
+        ).values_list("program_id", "sex", "adult_from", "pension_from")
+    }
     persons = persons.annotate(
         _arr_month=ExtractMonth(arrived),
         _arr_day=ExtractDay(arrived),
@@ -697,8 +711,8 @@ def with_age_band(persons: QuerySet[Person]) -> QuerySet[Person]:
         age=ExtractYear(arrived)
         - ExtractYear(born)
         - Case(When(birthday_to_come, then=Value(1)), default=Value(0)),
-        adult_from=_limit("adult_from", DEFAULT_ADULT_FROM),
-        pension_from=_limit("pension_from", DEFAULT_PENSION_FROM),
+        adult_from=_limit({key: a for key, (a, _p) in limits.items()}, DEFAULT_ADULT_FROM),
+        pension_from=_limit({key: p for key, (_a, p) in limits.items()}, DEFAULT_PENSION_FROM),
     )
     return persons.annotate(
         age_band=Case(

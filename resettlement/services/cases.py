@@ -15,10 +15,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
 
 from ..enums import REASON_REQUIRED, RELEASED_STATUSES, TRANSITIONS, CaseStatus, HistoryKind
 from ..models import Household, Program, StatusChange
+from .bulk import create_objects, create_with_history
 from .quota_ledger import release_places
 
 
@@ -244,8 +244,8 @@ def open_cases(
             numbers[program.pk] = int(next_reference(program, on.year).rsplit("-", 1)[1])
         household.reference = f"{program.reference_prefix}-{on.year}-{numbers[program.pk]:05d}"
         numbers[program.pk] += 1
-    bulk_create_with_history(households, Household, batch_size=500, default_user=by)
-    StatusChange.objects.bulk_create(
+    create_with_history(households, user=by)
+    create_objects(
         [
             StatusChange(
                 household=household,
@@ -256,7 +256,6 @@ def open_cases(
                 changed_by=by,
             )
             for household in households
-        ],
-        batch_size=500,
+        ]
     )
     return households

@@ -12,6 +12,8 @@ records the deletion with who did it) and in the decision's ``merged_snapshot``.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -39,7 +41,12 @@ def likely_duplicates(person: Person) -> list[tuple[Person, str]]:
         person.surname or person.surname_latin, person.given_name or person.given_name_latin
     )
     if key and person.birth_date:
-        for other in others.filter(search_key__range=(key, key + "~")):
+        # Same key prefix and same year of birth, both served by the index person_name_birth.
+        born = person.birth_date.year
+        for other in others.filter(
+            search_key__range=(key, key + "~"),
+            birth_date__range=(dt.date(born, 1, 1), dt.date(born, 12, 31)),
+        ):
             if (
                 other.pk not in found
                 and _person_name_key(other) == key

@@ -33,7 +33,7 @@ as exported or emptied; a different value is an error (status changes go through
 
 Validation streams through the file in chunks of ``CHUNK_ROWS`` rows with one set of
 database look-ups per chunk. A commit runs the same pass inside one transaction, writing each
-chunk as it goes (persons with ``bulk_create``/``bulk_update``); on the first error it stops
+chunk as it goes (new rows with ``services.bulk``, updates with ``bulk_update``); on the first error it stops
 writing, keeps checking, and rolls everything back at the end — all or nothing.
 """
 
@@ -89,6 +89,7 @@ from ..selectors.access import households_for, persons_for, programs_for, region
 from ..text import normalise_document_number, search_key
 from ..validators import validate_iin
 from .audit import log_access
+from .bulk import create_with_history
 from .cases import open_cases
 from .summaries import refresh_household_summaries
 
@@ -363,123 +364,39 @@ def _person_name_key(person: Person) -> str:
 def _people_named(wanted: list[tuple[str, int]]) -> list[Person]:
     """People whose name key starts with one of ``wanted``'s keys, born in its year.
 
-    Plain SQL on the indexed ``search_key`` (a range, so the index serves on SQLite and
-    PostgreSQL alike): building thousands of ORM ``Q`` objects per chunk was the slowest part.
+    Plain SQL on the index of ``search_key`` and birth date (a key range, so the index serves
+    on SQLite and PostgreSQL alike; the year is checked in the index too): building thousands
+    of ORM ``Q`` objects per chunk was the slowest part. On PostgreSQL the keys and years go
+    as two arrays joined to the people table, one short statement for the whole chunk.
     """
+    if not wanted:
+        return []
     table = connection.ops.quote_name(Person._meta.db_table)
     found: list[int] = []
     with connection.cursor() as cursor:
-        for start in range(0, len(wanted), 200):
-            part = wanted[start : start + 200]
-            condition = " OR ".join(
-                "(search_key >= %s AND search_key < %s AND birth_date >= %s AND birth_date <= %s)"
-                for _ in part
-            )
-            params: list = []
-            for key, year in part:
-                params += [key, key + "~", dt.date(year, 1, 1), dt.date(year, 12, 31)]
-            cursor.execute(f"SELECT id FROM {table} WHERE {condition}", params)  # noqa: S608
-            found += [pk for (pk,) in cursor.fetchall()]
-    return list(Person.objects.filter(pk__in=found).select_related("household")) if found else []
-
-
-def _insert_rows(model: type, rows: list[dict], *, returning: bool) -> list[int]:
-    """``INSERT … VALUES (…), (…) [RETURNING pk]`` for many rows given as ``{attname: value}``.
-
-    The same as ``bulk_create`` in effect (values go through each field's
-    ``get_db_prep_save``), at a third of its cost: the ORM builds the SQL value by value,
-    which was most of an import's time. Fields missing from a row get their default.
-    """
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]  # the database numbers rows
-    if connection.vendor == "postgresql":
-        return _copy_rows(model, fields, rows, returning=returning)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in fields)
-    limit = connection.features.max_query_params or 65535
-    if connection.vendor == "sqlite":
-        limit = 32766  # SQLite 3.32+; Django keeps 999 for older builds
-    per_insert = max(1, min(500, limit // len(fields)))
-    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    ids: list[int] = []
-    defaults = {f.attname: f.get_default() for f in fields}
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), per_insert):
-            part = rows[start : start + per_insert]
-            # Table and column names come from the model; every value is a parameter.
-            values = ", ".join([placeholder] * len(part))
-            sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {values}"  # noqa: S608
-            if returning:
-                sql += f" RETURNING {quote(meta.pk.column)}"
-            params = [
-                f.get_db_prep_save(row.get(f.attname, defaults[f.attname]), connection)
-                for row in part
-                for f in fields
-            ]
-            cursor.execute(sql, params)
-            if returning:
-                ids += [pk for (pk,) in cursor.fetchall()]
-    return ids
-
-
-def _copy_rows(model: type, fields: list, rows: list[dict], *, returning: bool) -> list[int]:
-    """PostgreSQL: ``COPY … FROM STDIN``, several times faster than multi-row ``INSERT``s (whose
-    long statements psycopg parses anew each time). For ``returning`` the ids are taken from
-    the table's sequence first, in one query, and written with the rows."""
-    meta = model._meta
-    quote = connection.ops.quote_name
-    table = meta.db_table
-    defaults = {f.attname: f.get_default() for f in fields}
-    columns = [f.column for f in fields]
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        if returning and rows:
+        if connection.vendor == "postgresql":
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [quote(table), meta.pk.column, len(rows)],
+                "SELECT p.id FROM unnest(%s::text[], %s::int[]) AS w(key, year) "  # noqa: S608
+                f"JOIN {table} p ON p.search_key >= w.key AND p.search_key < w.key || '~' "
+                "AND p.birth_date >= make_date(w.year, 1, 1) "
+                "AND p.birth_date <= make_date(w.year, 12, 31)",
+                [[key for key, _year in wanted], [year for _key, year in wanted]],
             )
-            ids = [pk for (pk,) in cursor.fetchall()]
-            columns = [meta.pk.column, *columns]
-        names = ", ".join(quote(c) for c in columns)
-        # Table and column names come from the model; the values travel as COPY data.
-        with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-            for index, row in enumerate(rows):
-                values = [
-                    f.get_db_prep_save(row.get(f.attname, defaults[f.attname]), connection)
-                    for f in fields
-                ]
-                copy.write_row([ids[index], *values] if returning else values)
-    return ids
-
-
-def _create_people(people: list[Person], user: AbstractBaseUser | None) -> None:
-    """Insert new people and their "created" history rows (what ``bulk_create_with_history``
-    does, faster). Each person must have had ``refresh_derived_fields()`` called."""
-    attnames = [f.attname for f in Person._meta.concrete_fields if not f.primary_key]
-    ids = _insert_rows(
-        Person, [{a: getattr(p, a) for a in attnames} for p in people], returning=True
-    )
-    for person, pk in zip(people, ids, strict=True):
-        person.pk = pk
-        person._state.adding = False
-        person._state.db = connection.alias
-    historical = Person.history.model
-    now = timezone.now()
-    tracked = [f.attname for f in historical.tracked_fields]
-    _insert_rows(
-        historical,
-        [
-            {
-                **{a: getattr(p, a) for a in tracked},
-                "history_date": now,
-                "history_user_id": user.pk if user else None,
-                "history_change_reason": None,
-                "history_type": "+",
-            }
-            for p in people
-        ],
-        returning=False,
-    )
+            found = [pk for (pk,) in cursor.fetchall()]
+        else:
+            for start in range(0, len(wanted), 200):
+                part = wanted[start : start + 200]
+                condition = " OR ".join(
+                    "(search_key >= %s AND search_key < %s "
+                    "AND birth_date >= %s AND birth_date <= %s)"
+                    for _ in part
+                )
+                params: list = []
+                for key, year in part:
+                    params += [key, key + "~", dt.date(year, 1, 1), dt.date(year, 12, 31)]
+                cursor.execute(f"SELECT id FROM {table} WHERE {condition}", params)  # noqa: S608
+                found += [pk for (pk,) in cursor.fetchall()]
+    return list(Person.objects.filter(pk__in=found).select_related("household")) if found else []
 
 
 def _same_birth(a_date, a_precision, b_date, b_precision) -> bool:
@@ -541,6 +458,7 @@ class _Importer:
         self.seen_documents: dict[str, int] = {}
         self.created_person_ids: set[int] = set()
         self.created_household_ids: set[int] = set()
+        self.touched_household_ids: set[int] = set()
         self.pending_households: list[Household] = []
         self.today = timezone.localdate()
         self.batch: ImportBatch | None = None
@@ -583,6 +501,9 @@ class _Importer:
         if self.result.rows == 0:
             raise ImportFileError(_("The file has a header but no rows."))
         self._check_heads()
+        if self.writing and self.touched_household_ids:
+            # In the import's transaction: the counts are right when it commits.
+            refresh_household_summaries(self.touched_household_ids)
         return self.result
 
     def _chunk(self, rows: list[_Row]) -> None:
@@ -1089,7 +1010,7 @@ class _Importer:
             new = Person(**self._person_values(v))
             duplicates = self._duplicates(row, new, lookups)
             new_people.append((row, new, duplicates, plan))
-            self._change(row.line, "create", "person", _display_name(new), {})
+            self._change(row.line, "create", "person", lambda: _display_name(new), {})
             return
         before = {name: getattr(person, name) for name in PERSON_FIELDS}
         for name, value in self._person_values(v).items():
@@ -1103,7 +1024,11 @@ class _Importer:
         if changed:
             self.result.persons_updated += 1
             self._change(
-                row.line, "update", "person", f"{person_id} {_display_name(person)}", changed
+                row.line,
+                "update",
+                "person",
+                lambda: f"{person_id} {_display_name(person)}",
+                changed,
             )
             updated_people.append(person)
         else:
@@ -1161,10 +1086,20 @@ class _Importer:
                 )
         return list(found.values())
 
-    def _change(self, line: int, action: str, kind: str, what: str, fields: dict) -> None:
+    def _change(
+        self, line: int, action: str, kind: str, what: str | Callable[[], str], fields: dict
+    ) -> None:
+        """List a change for the preview (the first ``MAX_LISTED``; ``what`` may be a function,
+        called only for those)."""
         if len(self.result.changes) < MAX_LISTED:
             self.result.changes.append(
-                {"line": line, "action": action, "kind": kind, "what": what, "fields": fields}
+                {
+                    "line": line,
+                    "action": action,
+                    "kind": kind,
+                    "what": what() if callable(what) else what,
+                    "fields": fields,
+                }
             )
 
     # -- writing
@@ -1185,7 +1120,7 @@ class _Importer:
                         person.household_id = plan.household.pk
                         person.refresh_derived_fields()
                         objects.append(person)
-                    _create_people(objects, user)
+                    create_with_history(objects, user=user)
                     self.created_person_ids.update(p.pk for p in objects)
                     self.result.persons_created += len(objects)
                     DuplicateCandidate.objects.bulk_create(
@@ -1206,11 +1141,12 @@ class _Importer:
                         batch_size=500,
                         default_user=user,
                     )
-                # Bulk writes send no signals: the member counts the lists and reports read.
-                refresh_household_summaries(
-                    [plan.household.pk for _row, _person, _dups, plan in new_people]
-                    + [person.household_id for person in updated_people]
+                # Bulk writes send no signals: the member counts the lists and reports read
+                # are recomputed once, at the end of the file (see ``run``).
+                self.touched_household_ids.update(
+                    plan.household.pk for _row, _person, _dups, plan in new_people
                 )
+                self.touched_household_ids.update(p.household_id for p in updated_people)
         except IntegrityError as error:
             self.result.add_error(
                 new_people[0][0].line if new_people else None,

@@ -17,7 +17,7 @@ database, in two statements, with the very expressions the reports used over peo
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
@@ -57,6 +57,16 @@ def _counter_expressions() -> dict[str, Count]:
     return expressions
 
 
+def _head_name_expressions() -> dict[str, Coalesce]:
+    """The head's names, in the same pass as the counts (a household has one head at most:
+    the constraint ``one_head_per_household``)."""
+    head = Q(relation=Relation.HEAD)
+    return {
+        name: Coalesce(Max(name.removeprefix("head_"), filter=head), Value(""))
+        for name in HEAD_NAMES
+    }
+
+
 def _refresh(household_ids: list[int] | None) -> None:
     # Deferred import: selectors.reports imports the models package, which imports this app.
     from ..selectors.reports import with_age_band
@@ -71,7 +81,7 @@ def _refresh(household_ids: list[int] | None) -> None:
         with_age_band(people)
         .order_by()
         .values("household_id")
-        .annotate(**_counter_expressions(), **dict.fromkeys(HEAD_NAMES, Value("")))
+        .annotate(**_counter_expressions(), **_head_name_expressions())
         .values_list("household_id", *COUNTERS, *HEAD_NAMES)
     )
     select, params = counts.query.sql_with_params()
@@ -84,18 +94,9 @@ def _refresh(household_ids: list[int] | None) -> None:
             f"INSERT INTO {quote(table)} ({columns}) SELECT * FROM ({select}) AS counts",  # noqa: S608
             params,
         )
-    heads = Person.objects.filter(household=OuterRef("household_id"), relation=Relation.HEAD)
-    rows = HouseholdSummary.objects.all()
     households = Household.objects.all()
     if household_ids is not None:
-        rows = rows.filter(household_id__in=household_ids)
         households = households.filter(pk__in=household_ids)
-    rows.update(
-        **{
-            name: Coalesce(Subquery(heads.values(name.removeprefix("head_"))[:1]), Value(""))
-            for name in HEAD_NAMES
-        }
-    )
     # The two counts every list and report needs also live on the household itself (no join).
     # ``update()`` leaves the household's version, timestamps and history alone.
     summary = HouseholdSummary.objects.filter(household=OuterRef("pk"))
