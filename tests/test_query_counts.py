@@ -5,6 +5,8 @@ Rows are made with ``bulk_create``: these tests count queries, they never time a
 measured by ``bench/run.py``).
 """
 
+import datetime as dt
+
 import pytest
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.db import connection
@@ -162,3 +164,45 @@ def test_it_searches_without_scanning_the_people_table(term):
 
     for plan in plans:
         assert "Seq Scan on resettlement_person" not in plan, plan
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL storage settings")
+def test_bulk_written_tables_are_vacuumed_soon_and_trigram_pending_lists_stay_small():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s)",
+            [
+                [
+                    "resettlement_person",
+                    "resettlement_household",
+                    "person_search_key_trgm",
+                    "household_reference_trgm",
+                ]
+            ],
+        )
+        options = {name: set(opts or []) for name, opts in cursor.fetchall()}
+
+    for table in ("resettlement_person", "resettlement_household"):
+        assert "autovacuum_vacuum_insert_scale_factor=0.02" in options[table]
+        assert "autovacuum_vacuum_scale_factor=0.02" in options[table]
+    for index in ("person_search_key_trgm", "household_reference_trgm"):
+        assert options[index] == {"gin_pending_list_limit=1024"}
+
+
+def test_likely_duplicates_are_looked_up_by_name_and_birth_year_in_one_statement():
+    """The import's look-up of people with the same name and year of birth (a common name is
+    shared by thousands in a national register) reads only the rows of that year."""
+    from resettlement.services.imports import _people_named, name_key
+
+    make_register(20)
+    heads = Person.objects.filter(relation=Relation.HEAD).order_by("pk")
+    Person.objects.filter(pk__in=[p.pk for p in heads[:5]]).update(birth_date=dt.date(1980, 5, 17))
+    Person.objects.filter(pk__in=[p.pk for p in heads[5:]]).update(birth_date=dt.date(1981, 1, 2))
+    key = name_key("Ахметов", "Ерлан")
+
+    with CaptureQueriesContext(connection) as queries:
+        found = _people_named([(key, 1980), (name_key("Жумабаев", "Нурлан"), 1980)])
+
+    assert sorted(p.pk for p in found) == sorted(p.pk for p in heads[:5])
+    # One statement for the look-up and one to load the people, however many names.
+    assert len(queries) == 2

@@ -4,19 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('resettlement', '0015_household_summary_scale'),
+        ("resettlement", "0015_household_summary_scale"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='person',
-            name='search_key',
+            model_name="person",
+            name="search_key",
             field=models.CharField(editable=False, max_length=700),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['search_key', 'birth_date'], name='person_name_birth'),
+            model_name="person",
+            index=models.Index(fields=["search_key", "birth_date"], name="person_name_birth"),
         ),
     ]
