@@ -6,6 +6,7 @@ measured by ``bench/run.py``).
 """
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib.admin.views.main import SEARCH_VAR
@@ -206,3 +207,37 @@ def test_likely_duplicates_are_looked_up_by_name_and_birth_year_in_one_statement
     assert sorted(p.pk for p in found) == sorted(p.pk for p in heads[:5])
     # One statement for the look-up and one to load the people, however many names.
     assert len(queries) == 2
+
+
+def test_reference_filters_link_and_render_their_choices_as_django_does(rf, admin_user):
+    from django.contrib import admin
+    from django.contrib.admin.filters import RelatedFieldListFilter
+    from django.template.loader import get_template
+
+    from resettlement.admin.scale import ReferenceListFilter
+
+    from .factories import GroupFactory
+
+    make_register(4)
+    groups = GroupFactory.create_batch(3)
+    Household.objects.filter(pk__in=Household.objects.order_by("pk")[:2]).update(group=groups[0])
+    request = rf.get(
+        HOUSEHOLDS,
+        {SEARCH_VAR: "Ахмет ов", "status__exact": "draft", "group__id__exact": str(groups[1].pk)},
+    )
+    request.user = admin_user
+    changelist = admin.site._registry[Household].get_changelist_instance(request)
+    specs = [s for s in changelist.filter_specs if isinstance(s, ReferenceListFilter)]
+    assert len(specs) == 4  # program, region, group, origin country
+
+    def html(template: str, spec, choices: list) -> str:
+        text = get_template(template).render({"title": spec.title, "choices": choices})
+        return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", text)).strip()
+
+    for spec in specs:
+        ours = list(spec.choices(changelist))
+        djangos = list(RelatedFieldListFilter.choices(spec, changelist))
+        assert ours == djangos
+        assert html(spec.template, spec, ours) == html("admin/filter.html", spec, djangos)
+    group_links = [c["query_string"] for c in specs[2].choices(changelist)]
+    assert any(f"group__id__exact={groups[2].pk}" in link for link in group_links)

@@ -192,6 +192,29 @@ def test_it_searches_only_within_the_queryset_it_is_given(families, kg_program):
     assert [p.full_name for p in persons] == ["Масалиев Данияр"]
 
 
+def test_a_number_is_looked_up_once_and_many_matches_are_found_as_before(families, monkeypatch):
+    """A term with digits (IIN, document, reference number) finds its few households in one
+    statement; past ``FEW`` matching rows the search runs as a subquery, with the same result."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    import resettlement.selectors.search as search
+
+    with CaptureQueriesContext(connection) as queries:
+        found = search_households(Household.objects.all(), IIN)
+        assert list(found.values_list("reference", flat=True)) == [families.masadykov.reference]
+    assert "union" not in queries[-1]["sql"].lower()  # the list reads the ids it was given
+
+    every = sorted(h.reference for h in Household.objects.filter(reference__icontains="20"))
+    assert len(every) == 4
+    assert households_found("20") == every
+    monkeypatch.setattr(search, "FEW", 2)
+    assert households_found("20") == every
+    with CaptureQueriesContext(connection) as queries:
+        list(search_households(Household.objects.all(), "20"))
+    assert "union" in queries[-1]["sql"].lower()
+
+
 @pytest.mark.parametrize(
     ("model", "query", "codes"),
     [
