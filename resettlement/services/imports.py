@@ -33,8 +33,9 @@ as exported or emptied; a different value is an error (status changes go through
 
 Validation streams through the file in chunks of ``CHUNK_ROWS`` rows with one set of
 database look-ups per chunk. A commit runs the same pass inside one transaction, writing each
-chunk as it goes (new rows with ``services.bulk``, updates with ``bulk_update``); on the first error it stops
-writing, keeps checking, and rolls everything back at the end — all or nothing.
+chunk as it goes (new rows with ``services.bulk``, updates with ``bulk_update``; the household
+counts once, at the end); on the first error it stops writing, keeps checking, and rolls
+everything back at the end — all or nothing.
 """
 
 from __future__ import annotations
