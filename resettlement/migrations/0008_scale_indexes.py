@@ -3,18 +3,7 @@
 import django.db.models.functions.text
 from django.db import migrations, models
 
-
-class PostgresOnlySQL(migrations.RunSQL):
-    """Raw SQL that runs on PostgreSQL and is skipped elsewhere (SQLite has no trigram index)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-
+from resettlement.migration_operations import PostgresOnlySQL
 
 # pg_trgm is a trusted extension (PostgreSQL 13+): the database owner may create it.
 # The trigram indexes serve LIKE '%...%' — the person search key (names in both scripts)

@@ -13,18 +13,7 @@ autovacuum runs — which, by the default thresholds (20 % of a million-row tabl
 
 from django.db import migrations
 
-
-class PostgresOnlySQL(migrations.RunSQL):
-    """Raw SQL that runs on PostgreSQL and is skipped elsewhere (as in 0008_scale_indexes)."""
-
-    def database_forwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_forwards(app_label, schema_editor, from_state, to_state)
-
-    def database_backwards(self, app_label, schema_editor, from_state, to_state):
-        if schema_editor.connection.vendor == "postgresql":
-            super().database_backwards(app_label, schema_editor, from_state, to_state)
-
+from resettlement.migration_operations import PostgresOnlySQL
 
 TABLES = ("resettlement_person", "resettlement_household")
 INDEXES = ("person_search_key_trgm", "household_reference_trgm")
