@@ -21,7 +21,7 @@ from django.db import connection, models
 from django.utils import timezone
 
 #: Field classes (exactly these, not subclasses that may convert) and the Python type whose
-#: values their ``get_db_prep_save`` returns unchanged on the backends we run on.
+#: values their ``get_db_prep_save`` returns unchanged (dates: on PostgreSQL).
 _PASSED_AS_IS: dict[type, type] = {
     models.CharField: str,
     models.TextField: str,
@@ -49,6 +49,8 @@ def _field_spec(field: models.Field) -> tuple[str, type, Callable, object]:
     """``(attname, the type passed as is, get_db_prep_save, default)`` of a field."""
     target = field.target_field if field.is_relation else field
     native = _PASSED_AS_IS.get(type(target), _NotPassed)
+    if native is dt.date and connection.vendor != "postgresql":
+        native = _NotPassed  # SQLite's backend turns dates into ISO text itself
     return field.attname, native, field.get_db_prep_save, field.get_default()
 
 
