@@ -12,8 +12,6 @@ records the deletion with who did it) and in the decision's ``merged_snapshot``.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from ..enums import Relation
 from ..models import DuplicateCandidate, DuplicateReason, DuplicateStatus, Person
-from .imports import PERSON_FIELDS, _person_name_key, _same_birth, name_key
+from .imports import PERSON_FIELDS, _people_named, _person_name_key, _same_birth, name_key
 
 #: Fields copied into the kept record when it has them empty.
 MERGED_FIELDS = tuple(f for f in PERSON_FIELDS if f not in ("relation", "sex", "member_status"))
@@ -41,14 +39,11 @@ def likely_duplicates(person: Person) -> list[tuple[Person, str]]:
         person.surname or person.surname_latin, person.given_name or person.given_name_latin
     )
     if key and person.birth_date:
-        # Same key prefix and same year of birth, both served by the index person_name_birth.
-        born = person.birth_date.year
-        for other in others.filter(
-            search_key__range=(key, key + "~"),
-            birth_date__range=(dt.date(born, 1, 1), dt.date(born, 12, 31)),
-        ):
+        # The import's look-up: same key prefix and year of birth (index person_name_birth).
+        for other in _people_named([(key, person.birth_date.year)]):
             if (
-                other.pk not in found
+                other.pk != person.pk
+                and other.pk not in found
                 and _person_name_key(other) == key
                 and _same_birth(
                     person.birth_date,
