@@ -4,12 +4,13 @@
 for reports with several tables, ``&dialect=excel`` for Excel) downloads its figures.
 """
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -32,7 +33,7 @@ from .filters import ExportFilter, HouseholdFilter, PaymentExportFilter
 from .models import Payment
 from .selectors import reports
 from .selectors.access import groups_for, households_for, persons_for, scope_queryset
-from .selectors.reports import Scope, Table
+from .selectors.reports import Period, Scope, Table
 
 VIEW_REPORTS = "resettlement.view_reports"
 EXPORT_PERSONAL_DATA = "resettlement.export_personal_data"
@@ -163,6 +164,25 @@ class ReportSpec:
     period_help: str | Promise
     selector: Callable[[Scope], list[Table]]
     charts: Callable[[list[Table]], list[SafeString]]
+    #: The period the report opens with, from today's date, when the address names neither
+    #: end of one; a form sent with both ends empty means every date.
+    default_period: Callable[[dt.date], Period] | None = None
+
+
+def this_year_on(today: dt.date) -> Period:
+    """From 1 January of this year on (months ahead included: what is planned)."""
+    return Period(start=today.replace(month=1, day=1))
+
+
+def with_default_period(query: QueryDict, spec: ReportSpec, today: dt.date) -> QueryDict:
+    """``query`` with the report's default period filled in when it names neither end."""
+    if spec.default_period is None or "date_from" in query or "date_to" in query:
+        return query
+    period = spec.default_period(today)
+    query = query.copy()
+    query["date_from"] = period.start.isoformat() if period.start else ""
+    query["date_to"] = period.end.isoformat() if period.end else ""
+    return query
 
 
 REPORTS: dict[str, ReportSpec] = {
@@ -223,9 +243,13 @@ REPORTS: dict[str, ReportSpec] = {
                 "Planned and paid amounts by month, region and benefit, recipients, and totals "
                 "per currency."
             ),
-            _("The period selects the months the payments are for."),
+            _(
+                "The period selects the months the payments are for. The report opens on the "
+                "months from 1 January of this year on, planned months ahead included."
+            ),
             reports.stipends,
             stipend_charts,
+            default_period=this_year_on,
         ),
     )
 }
@@ -263,16 +287,24 @@ def filter_summary(filterset: HouseholdFilter) -> list[tuple[str, str]]:
     return summary
 
 
-def _csv_links(request: HttpRequest, tables: list[Table]) -> list[dict]:
+def _csv_links(shown: QueryDict, tables: list[Table]) -> list[dict]:
+    """Download links for the figures shown: the same filters, the default period included."""
     links = []
     for table in tables:
-        query = request.GET.copy()
+        query = shown.copy()
         query["format"] = "csv"
         query["table"] = table.code
         excel = query.copy()
         excel["dialect"] = "excel"
         links.append({"table": table, "csv": query.urlencode(), "excel": excel.urlencode()})
     return links
+
+
+def _every_date(shown: QueryDict) -> str:
+    """The query of the same report and filters over every date (both ends sent empty)."""
+    query = shown.copy()
+    query["date_from"] = query["date_to"] = ""
+    return query.urlencode()
 
 
 @login_required
@@ -294,8 +326,9 @@ def report(request: HttpRequest, name: str) -> HttpResponse:
     spec = REPORTS.get(name)
     if spec is None:
         raise Http404
-    filterset = HouseholdFilter(request.GET, queryset=households_for(request.user), request=request)
-    wants_csv = request.GET.get("format") == "csv"
+    query = with_default_period(request.GET, spec, timezone.localdate())
+    filterset = HouseholdFilter(query, queryset=households_for(request.user), request=request)
+    wants_csv = query.get("format") == "csv"
     if not filterset.is_valid():
         if wants_csv:
             return HttpResponseBadRequest(filterset.errors.as_text(), content_type="text/plain")
@@ -304,19 +337,20 @@ def report(request: HttpRequest, name: str) -> HttpResponse:
     tables = spec.selector(scope_for(request, filterset))
     if wants_csv:
         codes = {t.code: t for t in tables}
-        table = codes.get(request.GET.get("table", tables[0].code))
+        table = codes.get(query.get("table", tables[0].code))
         if table is None:
             return HttpResponseBadRequest("Unknown table", content_type="text/plain")
-        dialect = CsvDialect.from_param(request.GET.get("dialect"))
+        dialect = CsvDialect.from_param(query.get("dialect"))
         filename = f"{spec.name}-{table.code}.csv"
         return csv_response(table_lines(table, dialect), filename)
     context = {
         "spec": spec,
         "filter": filterset,
-        "tables": _csv_links(request, tables),
+        "tables": _csv_links(query, tables),
         "charts": spec.charts(tables),
         "reports": REPORTS.values(),
         "filter_summary": filter_summary(filterset),
+        "every_date": _every_date(query) if spec.default_period else None,
     }
     return render(request, "reports/report.html", context)
 

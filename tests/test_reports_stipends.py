@@ -6,9 +6,11 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from resettlement.models import Payment
-from tests.reports_fixtures import kz, user_with
+from resettlement.services.benefits import grant_benefit
+from tests.reports_fixtures import household, kz, member, user_with
 from tests.reports_helpers import comparable, csv_rows, page_tables
 from tests.stipends_fixtures import build_ledger, more_stipends
 
@@ -20,6 +22,8 @@ officer, checker = fx.officer, fx.checker
 D = Decimal
 STIPENDS = reverse("reports:report", args=["stipends"])
 OVERVIEW = reverse("reports:report", args=["overview"])
+#: Both ends of the period sent empty: every month (the report opens on this year's).
+EVERY = {"date_from": "", "date_to": ""}
 
 
 @pytest.fixture
@@ -49,7 +53,7 @@ MCI10 = D("39320.00")
 
 
 def test_it_shows_planned_and_paid_by_month_region_and_rule(manager_client, ledger):
-    response = manager_client.get(STIPENDS)
+    response = manager_client.get(STIPENDS, EVERY)
 
     tables = tables_of(response)
     assert tables["by_month"].rows == [
@@ -87,7 +91,7 @@ def test_it_shows_planned_and_paid_by_month_region_and_rule(manager_client, ledg
 
 
 def test_it_totals_the_table_when_one_currency_is_shown(manager_client, ledger):
-    response = manager_client.get(STIPENDS, {"program": "KZ-KANDAS"})
+    response = manager_client.get(STIPENDS, {**EVERY, "program": "KZ-KANDAS"})
 
     tables = tables_of(response)
     assert tables["by_month"].totals == (
@@ -99,7 +103,7 @@ def test_it_totals_the_table_when_one_currency_is_shown(manager_client, ledger):
 
 
 def test_it_shows_amounts_in_the_languages_format_with_the_currency_sign(manager_client, ledger):
-    response = manager_client.get(STIPENDS)
+    response = manager_client.get(STIPENDS, EVERY)
 
     html = page_tables(response)
     assert html["by_month"]["head"] == [
@@ -117,9 +121,9 @@ def test_it_shows_amounts_in_the_languages_format_with_the_currency_sign(manager
 
 def test_it_filters_by_month_region_and_status(manager_client, ledger):
     october = manager_client.get(STIPENDS, {"date_from": "2025-10-20", "date_to": "2025-10-31"})
-    pavlodar = manager_client.get(STIPENDS, {"region": "KZ-55"})
-    osh = manager_client.get(STIPENDS, {"region": "KG-O"})
-    arrived = manager_client.get(STIPENDS, {"status": ["arrived"]})
+    pavlodar = manager_client.get(STIPENDS, {**EVERY, "region": "KZ-55"})
+    osh = manager_client.get(STIPENDS, {**EVERY, "region": "KG-O"})
+    arrived = manager_client.get(STIPENDS, {**EVERY, "status": ["arrived"]})
 
     assert [row[0] for row in tables_of(october)["by_month"].rows] == ["2025-10"] * 3
     assert {row[2] for row in tables_of(pavlodar)["by_month"].rows} == {"KZ-55"}
@@ -128,7 +132,7 @@ def test_it_filters_by_month_region_and_status(manager_client, ledger):
 
 
 def test_it_draws_one_chart_per_currency(manager_client, ledger):
-    response = manager_client.get(STIPENDS)
+    response = manager_client.get(STIPENDS, EVERY)
 
     charts = [str(chart) for chart in response.context["charts"]]
     assert len(charts) == 2
@@ -179,16 +183,46 @@ def test_it_shows_zero_stipends_for_a_program_with_no_payments(manager_client):
     ]  # fmt: skip
 
 
+def test_it_opens_on_this_years_months_with_every_month_a_click_away(
+    manager_client, ledger, officer
+):
+    this_month = timezone.localdate().replace(day=1)
+    settled = household(kz(), "KZ-11", status="settled")
+    member(settled, "head", "M", "1980")
+    grant_benefit(household=settled, rule=ledger.housing, by=officer, starts_on=this_month)
+
+    opened = manager_client.get(STIPENDS)
+    every = manager_client.get(STIPENDS, EVERY)
+    download = manager_client.get(f"{STIPENDS}?{opened.context['tables'][0]['csv']}")
+
+    assert [row[:3] for row in tables_of(opened)["by_month"].rows] == [
+        (f"{this_month:%Y-%m}", "KZ-KANDAS", "KZ-11")
+    ]
+    assert opened.context["filter"].form["date_from"].value() == f"{this_month.year}-01-01"
+    assert 'href="?date_from=&amp;date_to="' in opened.content.decode()
+    assert [row[0] for row in csv_rows(download)[1:]] == [f"{this_month:%Y-%m}"]
+    assert sorted({row[0] for row in tables_of(every)["by_month"].rows}) == [
+        "2025-09", "2025-10", "2025-11", f"{this_month:%Y-%m}",
+    ]  # fmt: skip
+
+
+def test_it_keeps_a_period_with_one_end_as_it_was_chosen(manager_client, ledger):
+    to_september = manager_client.get(STIPENDS, {"date_to": "2025-09-30"})
+
+    assert {row[0] for row in tables_of(to_september)["by_month"].rows} == {"2025-09"}
+    assert to_september.context["filter"].form["date_from"].value() in (None, "")
+
+
 # --- CSV equals the page --------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("dialect", ["", "excel"])
 def test_it_downloads_the_same_rows_as_the_page(manager_client, ledger, dialect):
-    page = manager_client.get(STIPENDS)
+    page = manager_client.get(STIPENDS, EVERY)
 
     for table in tables_of(page).values():
         download = manager_client.get(
-            STIPENDS, {"format": "csv", "table": table.code, "dialect": dialect}
+            STIPENDS, {**EVERY, "format": "csv", "table": table.code, "dialect": dialect}
         )
         rows = csv_rows(download, delimiter=";" if dialect else ",")
         if dialect:
@@ -201,7 +235,7 @@ def test_it_downloads_the_same_rows_as_the_page(manager_client, ledger, dialect)
             comparable(table, row) for row in html["body"]
         ]
         assert rows[1:] == [[str(v) for v in row] for row in table.rows]
-    by_month = csv_rows(manager_client.get(STIPENDS, {"format": "csv"}))
+    by_month = csv_rows(manager_client.get(STIPENDS, {**EVERY, "format": "csv"}))
     assert by_month[0] == [
         "month", "program", "region_code", "region", "rule_code", "rule", "currency", "planned",
         "paid", "recipients",
@@ -219,8 +253,8 @@ def test_it_shows_a_kazakhstan_scoped_user_no_kyrgyz_payments(client, django_use
     user = user_with(django_user_model, "kz-manager", "view_reports", programs=[kz()])
     client.force_login(user)
 
-    tables = tables_of(client.get(STIPENDS))
-    download = csv_rows(client.get(STIPENDS, {"format": "csv", "table": "by_currency"}))
+    tables = tables_of(client.get(STIPENDS, EVERY))
+    download = csv_rows(client.get(STIPENDS, {**EVERY, "format": "csv", "table": "by_currency"}))
     overview = tables_of(client.get(OVERVIEW, {"date_to": "2025-09-30"}))
 
     assert {row[1] for row in tables["by_month"].rows} == {"KZ-KANDAS"}
