@@ -15,5 +15,5 @@ class ResettlementConfig(AppConfig):
         # Connects the sign-in receiver that starts the session clocks, before any request.
         from . import middleware  # noqa: F401
 
-        # Keeps the household summaries that reports read in step with every write.
-        from .services import summaries  # noqa: F401
+        # Keeps the household and payment summaries that reports read in step with every write.
+        from .services import payment_summaries, summaries  # noqa: F401

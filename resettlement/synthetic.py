@@ -58,6 +58,7 @@ from .models import (
     Group,
     Household,
     HouseholdSummary,
+    PaymentMonth,
     Person,
     Program,
     Region,
@@ -66,6 +67,7 @@ from .models import (
 )
 from .selectors.quotas import with_usage
 from .services.cases import add_months
+from .services.payment_summaries import refresh_payment_months
 from .services.summaries import refresh_household_summaries
 from .text import normalise_document_number
 from .validators import make_iin
@@ -757,16 +759,17 @@ def generate(
     first_household = generator.first_id[Household]
     if first_household == 1:
         refresh_household_summaries()
+        refresh_payment_months()
     else:
-        refresh_household_summaries(
-            Household.objects.filter(pk__gte=first_household).values_list("pk", flat=True)
-        )
+        added = Household.objects.filter(pk__gte=first_household).values_list("pk", flat=True)
+        refresh_household_summaries(added)
+        refresh_payment_months(added)
     if connection.vendor == "postgresql":
         # Fresh statistics for the planner; VACUUM also merges GIN indexes' pending lists, which
         # otherwise every trigram search reads through (VACUUM cannot run inside a transaction).
         command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
-            for model in [*(model for model, _ in TABLES.values()), HouseholdSummary]:
+            for model in [*(model for model, _ in TABLES.values()), HouseholdSummary, PaymentMonth]:
                 cursor.execute(f'{command} "{model._meta.db_table}"')
     return counts
 

@@ -295,8 +295,9 @@ def test_it_lists_the_stipends_report_on_the_index(manager_client):
 
 # --- queries do not grow with the payments --------------------------------------------------
 
-#: session, user, permissions (2), scope; then by month × region × rule, region names, currencies.
-CSV_QUERIES = 5 + 3
+#: session, user, permissions (2), scope; then the monthly sums by month × region × rule, region
+#: names, the sums per currency, and the people paid per currency.
+CSV_QUERIES = 5 + 4
 #: The filter form's choices: programs, regions, groups and countries.
 FORM_QUERIES = 4
 

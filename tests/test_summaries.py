@@ -164,7 +164,7 @@ def test_it_recomputes_everything_with_the_command():
 
     household.refresh_from_db()
     assert (out.getvalue(), household.member_count, summary(household)["people"]) == (
-        "1 household summaries\n",
+        "1 household summaries, 0 monthly payment summaries\n",
         2,
         2,
     )

@@ -14,6 +14,7 @@ from resettlement.models import (
     BatchState,
     BenefitGrant,
     BenefitRule,
+    Group,
     Household,
     Payment,
     PaymentBatch,
@@ -45,6 +46,7 @@ def clear_register() -> None:
     for model in (Payment, PaymentBatch, BenefitGrant, QuotaPlacement, StatusChange, Person):
         model.objects.all()._raw_delete(model.objects.db)
     Household.objects.all().delete()
+    Group.objects.filter(name__startswith="Synthetic cohort").delete()
 
 
 def snapshot() -> list[tuple]:

@@ -29,7 +29,7 @@ from .reference import Country, Program, QuotaRevision, Region, RegionQuota
 from .reports import AgeBandLimits
 from .retention import RetentionRun
 from .staff import StaffProfile, profile_for
-from .summaries import HouseholdSummary
+from .summaries import HouseholdSummary, PaymentMonth
 
 __all__ = [
     "LIVE_STATES",
@@ -55,6 +55,7 @@ __all__ = [
     "IndexValue",
     "Payment",
     "PaymentBatch",
+    "PaymentMonth",
     "PaymentState",
     "Person",
     "PlacementStatus",

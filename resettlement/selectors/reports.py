@@ -53,14 +53,23 @@ from ..models import (
     Group,
     Household,
     Payment,
-    PaymentState,
+    PaymentMonth,
     Person,
     Program,
     Region,
     RegionQuota,
 )
 from ..models.reports import DEFAULT_ADULT_FROM, DEFAULT_PENSION_FROM
-from ..models.summaries import AGE_BAND_CODES, COUNTERS, SEXES, age_field, education_field
+from ..models.summaries import (
+    AGE_BAND_CODES,
+    COUNTERS,
+    PAID_STATES,
+    PLANNED_STATES,
+    RECEIVING,
+    SEXES,
+    age_field,
+    education_field,
+)
 
 #: Members who no longer take up a quota place.
 GONE = (MemberStatus.LEFT, MemberStatus.DECEASED)
@@ -347,13 +356,14 @@ def overview(scope: Scope) -> list[Table]:
     ]
 
 
-def of_households(payments: QuerySet[Payment], households: QuerySet[Household]) -> QuerySet:
-    """``payments`` of ``households``. When those are every household (a user who sees the whole
-    register, no filter) the semi-join would only cost time: a hash of every household and every
-    grant, some 200 ms at 1.2 M people for a year's payments."""
+def of_households(rows: QuerySet, households: QuerySet[Household], path: str) -> QuerySet:
+    """``rows`` (payments, monthly payment sums) of ``households``, reached through ``path``.
+    When those are every household (a user who sees the whole register, no filter) the semi-join
+    would only cost time: a hash of every household, and of every grant for payments — some
+    200 ms at 1.2 M people for a year's payments."""
     if not households.query.has_filters():
-        return payments
-    return payments.filter(grant__household__in=households)
+        return rows
+    return rows.filter(**{f"{path}__in": households})
 
 
 def stipends_paid(
@@ -361,23 +371,21 @@ def stipends_paid(
 ) -> Table:
     """Per program and currency: stipends paid for the month of ``as_of`` and its year to date.
 
-    Months are the months payments are for, as in the stipends report; paid is net of reversals.
+    Months are the months payments are for, as in the stipends report; paid is net of reversals
+    (summed from the monthly payment summaries, ``PaymentMonth``).
     """
     month = as_of.replace(day=1)
-    paid = Q(state__in=PAID_STATES)
+    months = of_households(PaymentMonth.objects.all(), households, "household").filter(
+        period__gte=month.replace(month=1), period__lte=month
+    )
     figures = (
-        of_households(Payment.objects.all(), households)
-        .filter(period__gte=month.replace(month=1), period__lte=month)
-        .order_by()
-        .values("grant__household__program", "currency")
-        .annotate(
-            this_month=Sum("amount", filter=paid & Q(period=month)),
-            year_to_date=Sum("amount", filter=paid),
-        )
+        months.order_by()
+        .values("household__program", "currency")
+        .annotate(this_month=Sum("paid", filter=Q(period=month)), year_to_date=Sum("paid"))
     )
     found: dict[int, list[dict]] = {}
     for row in figures:
-        found.setdefault(row["grant__household__program"], []).append(row)
+        found.setdefault(row["household__program"], []).append(row)
     rows = []
     for program in programs:
         amounts = found.get(program.pk) or [{"currency": program.currency}]
@@ -911,11 +919,6 @@ def groups(scope: Scope) -> list[Table]:
 
 # --- stipends -------------------------------------------------------------------------------
 
-#: Due and not yet paid: planned, or approved and awaiting payment.
-PLANNED_STATES = (PaymentState.PLANNED, PaymentState.APPROVED)
-#: Money that went out: paid entries (reversal entries are paid negative ones) and paid entries
-#: that were reversed later — so a reversal and its original add up to nothing.
-PAID_STATES = (PaymentState.PAID, PaymentState.REVERSED)
 CENT = Decimal("0.01")
 
 
@@ -924,33 +927,31 @@ def cents(value: Decimal | int | float | None) -> Decimal:
     return Decimal(str(value or 0)).quantize(CENT, ROUND_HALF_UP)
 
 
+def _in_period(rows: QuerySet, scope: Scope) -> QuerySet:
+    """``rows`` whose month (``period``, the first of a month) lies in the scope's period."""
+    if scope.period.start:
+        rows = rows.filter(period__gte=scope.period.start.replace(day=1))
+    if scope.period.end:
+        rows = rows.filter(period__lte=scope.period.end)
+    return rows
+
+
 def _payments_in(scope: Scope) -> QuerySet[Payment]:
     """The payments of the scope's households whose month lies in the period; refused and
     missed payments are left out (they are neither planned nor paid)."""
     payments = of_households(
-        Payment.objects.filter(state__in=(*PLANNED_STATES, *PAID_STATES)), scope.households
+        Payment.objects.filter(state__in=(*PLANNED_STATES, *PAID_STATES)),
+        scope.households,
+        "grant__household",
     )
-    if scope.period.start:
-        payments = payments.filter(period__gte=scope.period.start.replace(day=1))
-    if scope.period.end:
-        payments = payments.filter(period__lte=scope.period.end)
-    return payments
+    return _in_period(payments, scope)
 
 
-def _recipients(condition: Q) -> Count:
-    """Distinct recipients: people for per-person benefits, households for per-household ones."""
-    return Count("person", distinct=True, filter=condition & Q(person__isnull=False)) + Count(
-        "grant__household", distinct=True, filter=condition & Q(person__isnull=True)
+def _payment_months_in(scope: Scope) -> QuerySet[PaymentMonth]:
+    """The monthly payment sums (``PaymentMonth``) of the scope's households in the period."""
+    return _in_period(
+        of_households(PaymentMonth.objects.all(), scope.households, "household"), scope
     )
-
-
-def _stipend_figures() -> dict:
-    receiving = Q(state__in=(*PLANNED_STATES, PaymentState.PAID), reversal_of__isnull=True)
-    return {
-        "planned": Sum("amount", filter=Q(state__in=PLANNED_STATES)),
-        "paid": Sum("amount", filter=Q(state__in=PAID_STATES)),
-        "recipients": _recipients(receiving),
-    }
 
 
 def stipends(scope: Scope) -> list[Table]:
@@ -964,21 +965,29 @@ def stipends(scope: Scope) -> list[Table]:
     - *recipients*: people (per-person benefits) or households (per-household ones) with a
       payment planned, approved or paid and not reversed;
     - amounts in different currencies are never added up: the totals are per currency.
+
+    The amounts and the monthly recipients are sums of the households' monthly payment
+    summaries (``PaymentMonth``, kept by every write of payments); the people paid in the
+    whole period, each counted once, are counted over the payments themselves.
     """
-    payments = _payments_in(scope)
+    months = _payment_months_in(scope)
     cells = list(
-        payments.annotate(region_id=oblast_of("grant__household__destination_region"))
+        months.annotate(region_id=oblast_of("household__destination_region"))
         .order_by()
         .values(
             "period",
             "region_id",
-            "grant__rule",
-            "grant__rule__code",
-            "grant__rule__name",
-            "grant__rule__program__code",
+            "rule",
+            "rule__code",
+            "rule__name",
+            "rule__program__code",
             "currency",
         )
-        .annotate(**_stipend_figures())
+        .annotate(
+            planned=Sum("planned"),
+            paid=Sum("paid"),
+            recipients=Sum("people") + Sum("household_paid"),
+        )
     )
     regions = _regions(c["region_id"] for c in cells)
 
@@ -988,20 +997,20 @@ def stipends(scope: Scope) -> list[Table]:
     cells.sort(
         key=lambda c: (
             c["period"],
-            c["grant__rule__program__code"],
+            c["rule__program__code"],
             region_code(c["region_id"]) or "~",
-            c["grant__rule__code"],
-            c["grant__rule"],
+            c["rule__code"],
+            c["rule"],
         )
     )
     rows = [
         (
             c["period"].strftime("%Y-%m"),
-            c["grant__rule__program__code"],
+            c["rule__program__code"],
             region_code(c["region_id"]),
             regions[c["region_id"]].name if c["region_id"] in regions else str(_("not recorded")),
-            c["grant__rule__code"],
-            c["grant__rule__name"],
+            c["rule__code"],
+            c["rule__name"],
             c["currency"],
             cents(c["planned"]),
             cents(c["paid"]),
@@ -1024,14 +1033,28 @@ def stipends(scope: Scope) -> list[Table]:
 
     by_currency = {
         r["currency"]: r
-        for r in payments.order_by().values("currency").annotate(**_stipend_figures())
+        for r in months.order_by()
+        .values("currency")
+        .annotate(
+            planned=Sum("planned"),
+            paid=Sum("paid"),
+            households=Count("household", distinct=True, filter=Q(household_paid__gt=0)),
+        )
     }
+    people = dict(
+        _payments_in(scope)
+        .filter(RECEIVING, person__isnull=False)
+        .order_by()
+        .values("currency")
+        .annotate(people=Count("person", distinct=True))
+        .values_list("currency", "people")
+    )
     currency_rows = [
         (
             currency,
             cents(by_currency[currency]["planned"]),
             cents(by_currency[currency]["paid"]),
-            by_currency[currency]["recipients"],
+            by_currency[currency]["households"] + people.get(currency, 0),
         )
         for currency in sorted(by_currency)
     ]

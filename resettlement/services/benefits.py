@@ -31,6 +31,7 @@ from ..models import (
     StatusChange,
 )
 from ..selectors.quotas import GONE
+from .payment_summaries import refresh_payment_months
 
 
 class BenefitError(ValidationError):
@@ -183,6 +184,7 @@ def grant_benefit(
     Payment.objects.bulk_create(
         _payment(grant, line, by) for line in schedule_for(grant, beneficiaries(locked, rule))
     )
+    refresh_payment_months([locked.pk])
     return grant
 
 
@@ -277,6 +279,7 @@ def recalculate_grant(
         for line in lines:
             changes.append(_change(line.period, line.person_id, None, line))
         Payment.objects.bulk_create(_payment(grant, line, by) for line in lines)
+        refresh_payment_months([grant.household_id])
     if not changes:
         return None
     return Recalculation.objects.create(

@@ -37,6 +37,7 @@ from ..models import (
     Region,
 )
 from .benefits import schedule_for
+from .payment_summaries import refresh_for_payments
 
 
 class PaymentError(ValidationError):
@@ -200,6 +201,7 @@ def pay_batch(
         paid_on=paid_on,
         payment_reference=reference,
     )
+    refresh_for_payments(batch.payments.all())
     batch.state, batch.paid_by, batch.paid_at = BatchState.PAID, by, now
     batch.paid_on, batch.payment_reference = paid_on, reference
     batch.save(update_fields=["state", "paid_by", "paid_at", "paid_on", "payment_reference"])
@@ -354,6 +356,7 @@ def _reverse(
     )
     # The one change a paid line may undergo: it is marked reversed (not through save()).
     Payment.objects.filter(pk=original.pk).update(state=PaymentState.REVERSED)
+    refresh_for_payments(Payment.objects.filter(pk=original.pk))
     return reversal
 
 

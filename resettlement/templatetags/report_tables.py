@@ -9,36 +9,36 @@ active language's format (as ``{{ value }}`` would), ``None`` as an empty cell, 
 
 from django import template
 from django.utils.formats import localize
-from django.utils.html import conditional_escape, format_html_join
+from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
 from ..selectors.reports import Cell
-from .money import money
+from .money import NumberFormat, format_money
 
 register = template.Library()
 
-NUMERIC = mark_safe(' class="num"')
-NOWRAP = mark_safe(' class="nowrap"')
+CLASSES = {
+    (True, False): ' class="num"',
+    (True, True): ' class="num"',
+    (False, True): ' class="nowrap"',
+}
 
 
-def _text(cell: Cell) -> str:
+def _text(cell: Cell, fmt: NumberFormat) -> str:
     if cell.value is None:
         return ""
     if cell.currency is not None and cell.value != "":
-        return money(cell.value, cell.currency)
+        return format_money(cell.value, cell.currency, fmt)
     return localize(cell.value)
 
 
 @register.simple_tag
 def report_cells(cells: list[Cell]) -> SafeString:
-    return format_html_join(
-        "",
-        "<td{}>{}</td>",
-        (
-            (
-                NUMERIC if cell.numeric else NOWRAP if cell.nowrap else "",
-                conditional_escape(_text(cell)),
-            )
+    fmt = NumberFormat.current()
+    return mark_safe(  # noqa: S308 — every text is escaped, the classes are constants
+        "".join(
+            f"<td{CLASSES.get((cell.numeric, cell.nowrap), '')}>"
+            f"{conditional_escape(_text(cell, fmt))}</td>"
             for cell in cells
-        ),
+        )
     )
