@@ -52,6 +52,7 @@ from ..models import (
     Country,
     Group,
     Household,
+    HouseholdSummary,
     Payment,
     PaymentMonth,
     Person,
@@ -766,9 +767,14 @@ def demographics(scope: Scope) -> list[Table]:
     """People arrived in the period by age band on arrival and sex, and by education and sex."""
     arrived = scope.period.apply(scope.households.filter(arrived_on__isnull=False), "arrived_on")
     # The age bands and education of each household's members are counted in its summary
-    # (a blank education counts as unknown there).
-    sums = arrived.aggregate(
-        **{name: people_sum(name) for name in COUNTERS if name not in ("people", "people_present")}
+    # (a blank education counts as unknown there). Read from the summaries' side, so that the
+    # database hashes the households' ids (from an index) rather than the wide summaries.
+    sums = HouseholdSummary.objects.filter(household__in=arrived).aggregate(
+        **{
+            name: Coalesce(Sum(name), 0)
+            for name in COUNTERS
+            if name not in ("people", "people_present")
+        }
     )
     ages = {(band, sex): sums[age_field(band, sex)] for band in AGE_BAND_CODES for sex in SEXES}
     merged = {
