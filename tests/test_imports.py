@@ -4,6 +4,8 @@ import datetime as dt
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from resettlement.csv_format import PERSON_COLUMNS
 from resettlement.models import (
@@ -480,6 +482,34 @@ def test_it_shows_exact_and_likely_duplicates_in_the_preview_and_queues_them(adm
         ("Nurlan", head.pk, "name_birth", "open", batch.pk),
         ("Erbolat", head.pk, "document", "open", batch.pk),
     ]
+
+
+def test_it_looks_up_likely_duplicates_in_the_same_queries_for_2_or_8_namesakes(admin_user):
+    def commit_namesake(reference: str) -> tuple[int, int]:
+        row = blank_row(
+            household_reference=reference,
+            surname_latin="Masadykov",
+            surname="",
+            given_name="",
+            given_name_latin="Nurlan",
+            birth_date="14.06.1980",
+            document_number="",
+        )
+        batch = upload([header(), row], user=admin_user)
+        with CaptureQueriesContext(connection) as queries:
+            commit_batch(batch=batch, user=admin_user)
+        return len(queries), len(batch.summary["duplicates"])
+
+    for index in range(2):
+        make_family(iin_start=f"800101300{index:02d}", size=1)
+    few = commit_namesake("NEW-1")
+    for index in range(2, 8):
+        make_family(iin_start=f"800101300{index:02d}", size=1)
+    many = commit_namesake("NEW-2")
+
+    # The second file also finds the person the first one imported.
+    assert (few[1], many[1]) == (2, 9)
+    assert few[0] == many[0]
 
 
 # --- the command -------------------------------------------------------------------------------
