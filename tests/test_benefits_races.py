@@ -6,15 +6,25 @@ there is no race to test there; these tests need row locks and are skipped on SQ
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
-from resettlement.models import Payment, PaymentBatch, Program, QuotaPlacement, RegionQuota
+from resettlement.models import (
+    HouseholdSummary,
+    Payment,
+    PaymentBatch,
+    PaymentMonth,
+    Program,
+    QuotaPlacement,
+    RegionQuota,
+)
 from resettlement.selectors.quotas import with_usage
 from resettlement.services.benefits import grant_benefit
+from resettlement.services.payment_summaries import COLUMNS, month_sums, refresh_payment_months
 from resettlement.services.payments import (
     add_payment,
     approve_batch,
@@ -25,6 +35,7 @@ from resettlement.services.payments import (
     reverse_payment,
 )
 from resettlement.services.quota_ledger import QuotaError, place_in_quota
+from resettlement.services.summaries import refresh_household_summaries
 
 from . import benefits_fixtures as fx
 from .benefits_fixtures import make_household, quota_family, rule
@@ -162,3 +173,38 @@ def test_it_never_overfills_a_quota_under_concurrent_placements(officer):
     assert (quota.places, quota.places_used, quota.places_remaining) == (30, 30, 0)
     assert QuotaPlacement.objects.filter(over_quota=True).count() == 0
     assert all(isinstance(value, QuotaError) for kind, value in results if kind == "error")
+
+
+@pytest.mark.parametrize(
+    ("refresh", "model"),
+    [(refresh_payment_months, PaymentMonth), (refresh_household_summaries, HouseholdSummary)],
+    ids=["payment months", "household summary"],
+)
+def test_it_recomputes_a_households_summaries_once_at_a_time(officer, refresh, model):
+    """Two transactions recompute one household's rows at once (two of its payments paid, two
+    members saved at the same moment): the second waits, then replaces what the first wrote."""
+    family = quota_family(by=officer, members=2, year=2025)
+    grant_benefit(household=family, rule=rule("relocation"), by=officer)
+    first_done = threading.Event()
+
+    def first() -> int:
+        with transaction.atomic():
+            refresh([family.pk])
+            first_done.set()
+            time.sleep(0.5)  # holds its rows while the second starts
+        return model.objects.filter(household=family).count()
+
+    def second() -> int:
+        first_done.wait(timeout=10)
+        with transaction.atomic():
+            refresh([family.pk])
+        return model.objects.filter(household=family).count()
+
+    results = run_together(first, second)
+
+    assert outcomes(results) == ["ok", "ok"]
+    assert results[0][1] == results[1][1] > 0
+    assert sorted(PaymentMonth.objects.values_list(*COLUMNS)) == sorted(
+        month_sums(Payment.objects.all())
+    )
+    assert HouseholdSummary.objects.get(household=family).people == 2

@@ -28,6 +28,7 @@ from django.dispatch import receiver
 
 from ..models import BenefitGrant, Household, Payment, PaymentMonth
 from ..models.summaries import PAID_STATES, PLANNED_STATES, RECEIVING
+from .locks import PAYMENT_MONTHS, serialise_households
 
 #: Households per statement (keeps ``IN (...)`` lists short on SQLite).
 CHUNK = 2000
@@ -81,6 +82,7 @@ def _refresh(household_ids: list[int] | None) -> None:
     rows = PaymentMonth.objects.all()
     payments = Payment.objects.all()
     if household_ids is not None:
+        serialise_households(PAYMENT_MONTHS, household_ids)
         rows = rows.filter(household_id__in=household_ids)
         payments = payments.filter(grant__household_id__in=household_ids)
     rows._raw_delete(rows.db)

@@ -32,6 +32,7 @@ from ..models.summaries import (
     age_field,
     education_field,
 )
+from .locks import HOUSEHOLD_SUMMARY, serialise_households
 
 GONE = (MemberStatus.LEFT, MemberStatus.DECEASED)
 #: Households per statement (keeps ``IN (...)`` lists short on SQLite).
@@ -74,6 +75,7 @@ def _refresh(household_ids: list[int] | None) -> None:
     summaries = HouseholdSummary.objects.all()
     people = Person.objects.all()
     if household_ids is not None:
+        serialise_households(HOUSEHOLD_SUMMARY, household_ids)
         summaries = summaries.filter(household_id__in=household_ids)
         people = people.filter(household_id__in=household_ids)
     summaries._raw_delete(summaries.db)
