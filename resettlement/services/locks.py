@@ -4,9 +4,14 @@ The per-household summaries (``HouseholdSummary``, ``PaymentMonth``) are recompu
 a household's rows and inserting them again. Two transactions doing that for one household at
 once (two members saved, two of its payments paid at the same moment) would collide: the second
 delete does not see the rows the first inserted, and the second insert then breaks the unique
-key. :func:`serialise_households` makes the second wait until the first has committed; the delete
-that follows sees what it wrote. The locks are taken in id order (two recomputations never wait
-for each other in a circle) and held to the end of the transaction. SQLite runs one writer at a
+key. :func:`serialise_households` makes the second wait until the first has committed; the
+statements that follow see what it wrote.
+
+A recomputation of a few households takes the kind's lock in shared mode and one exclusive lock
+per household, in id order (two of them never wait for each other in a circle). One of many
+households (an import, a payment run, everything) takes the kind's lock exclusively instead:
+PostgreSQL's lock table has room for a few thousand locks in all, not one per household of a
+50,000-row file. The locks are held to the end of the transaction. SQLite runs one writer at a
 time and needs none.
 """
 
@@ -14,17 +19,27 @@ from collections.abc import Iterable
 
 from django.db import connection
 
-#: The first key of each kind of lock (the second is the household's id).
+#: The first key of each kind of lock (the second is the household's id, or ``EVERY``).
 HOUSEHOLD_SUMMARY = 7300
 PAYMENT_MONTHS = 7301
+#: The second key of the lock over every household of a kind.
+EVERY = -1
+#: Above this many households one lock covers them all.
+FEW = 100
 
 
-def serialise_households(namespace: int, household_ids: Iterable[int]) -> None:
-    """Wait for any other transaction holding ``namespace``'s lock on these households."""
-    ids = sorted(set(household_ids))
-    if connection.vendor != "postgresql" or not ids:
+def serialise_households(namespace: int, household_ids: Iterable[int] | None) -> None:
+    """Wait for any other transaction recomputing these households (``None``: every one)."""
+    if connection.vendor != "postgresql":
+        return
+    ids = None if household_ids is None else sorted(set(household_ids))
+    if ids == []:
         return
     with connection.cursor() as cursor:
+        if ids is None or len(ids) > FEW:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace, EVERY])
+            return
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(%s, %s)", [namespace, EVERY])
         cursor.execute(
             "SELECT pg_advisory_xact_lock(%s, id) FROM (SELECT unnest(%s::int[]) AS id "
             "ORDER BY 1) AS ids",

@@ -82,7 +82,6 @@ def _refresh(household_ids: list[int] | None) -> None:
     rows = PaymentMonth.objects.all()
     payments = Payment.objects.all()
     if household_ids is not None:
-        serialise_households(PAYMENT_MONTHS, household_ids)
         rows = rows.filter(household_id__in=household_ids)
         payments = payments.filter(grant__household_id__in=household_ids)
     rows._raw_delete(rows.db)
@@ -102,9 +101,11 @@ def _refresh(household_ids: list[int] | None) -> None:
 def refresh_payment_months(household_ids: Iterable[int | None] | None = None) -> None:
     """Recompute the monthly payment summaries of ``household_ids`` (``None``: every household)."""
     if household_ids is None:
+        serialise_households(PAYMENT_MONTHS, None)
         _refresh(None)
         return
     ids = sorted({i for i in household_ids if i is not None})
+    serialise_households(PAYMENT_MONTHS, ids)
     for start in range(0, len(ids), CHUNK):
         _refresh(ids[start : start + CHUNK])
 

@@ -75,7 +75,6 @@ def _refresh(household_ids: list[int] | None) -> None:
     summaries = HouseholdSummary.objects.all()
     people = Person.objects.all()
     if household_ids is not None:
-        serialise_households(HOUSEHOLD_SUMMARY, household_ids)
         summaries = summaries.filter(household_id__in=household_ids)
         people = people.filter(household_id__in=household_ids)
     summaries._raw_delete(summaries.db)
@@ -112,9 +111,11 @@ def _refresh(household_ids: list[int] | None) -> None:
 def refresh_household_summaries(household_ids: Iterable[int] | None = None) -> None:
     """Recompute the summaries of ``household_ids`` (``None``: every household)."""
     if household_ids is None:
+        serialise_households(HOUSEHOLD_SUMMARY, None)
         _refresh(None)
         return
     ids = sorted({i for i in household_ids if i is not None})
+    serialise_households(HOUSEHOLD_SUMMARY, ids)
     for start in range(0, len(ids), CHUNK):
         _refresh(ids[start : start + CHUNK])
 
