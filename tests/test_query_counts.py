@@ -16,7 +16,8 @@ from django.urls import reverse
 
 from resettlement.admin.scale import EstimatedCountPaginator
 from resettlement.enums import CaseStatus, Relation
-from resettlement.models import Household, Person, Program, Region
+from resettlement.models import Group, Household, Person, Program, Region
+from resettlement.selectors import reports
 from resettlement.selectors.search import search_households, search_persons
 from resettlement.services.summaries import refresh_household_summaries
 from resettlement.validators import make_iin
@@ -188,6 +189,31 @@ def test_bulk_written_tables_are_vacuumed_soon_and_trigram_pending_lists_stay_sm
         assert "autovacuum_vacuum_scale_factor=0.02" in options[table]
     for index in ("person_search_key_trgm", "household_reference_trgm"):
         assert options[index] == {"gin_pending_list_limit=1024"}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="covering indexes are PostgreSQL's")
+def test_arrivals_and_status_grants_have_indexes_that_cover_what_they_read():
+    """Every column of the household these two reports read is in the index, so PostgreSQL can
+    answer them from the index alone (checked at 1.2 M people in docs/benchmarks.md)."""
+    make_register(5)
+    scope = reports.Scope(households=Household.objects.all(), groups=Group.objects.all())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE indexname = ANY(%s)",
+            [["household_arrivals", "household_status_granted"]],
+        )
+        indexes = dict(cursor.fetchall())
+    for report, index in (
+        (reports.arrivals, "household_arrivals"),
+        (reports.status_grants, "household_status_granted"),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            report(scope)
+        sql = queries.captured_queries[0]["sql"]
+        read = set(re.findall(r'"resettlement_household"\."(\w+)"', sql))
+        covered = set(re.findall(r'"?(\w+)"?', indexes[index].split(" USING btree ")[1]))
+        assert len(read) >= 3, sql
+        assert read <= covered, (index, read - covered)
 
 
 def test_likely_duplicates_are_looked_up_by_name_and_birth_year_in_one_statement():
