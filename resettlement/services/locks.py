@@ -15,7 +15,7 @@ PostgreSQL's lock table has room for a few thousand locks in all, not one per ho
 time and needs none.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import connection
 
@@ -26,6 +26,8 @@ PAYMENT_MONTHS = 7301
 EVERY = -1
 #: Above this many households one lock covers them all.
 FEW = 100
+#: Households per recomputing statement (keeps ``IN (...)`` lists short on SQLite).
+CHUNK = 2000
 
 
 def serialise_households(namespace: int, household_ids: Iterable[int] | None) -> None:
@@ -45,3 +47,20 @@ def serialise_households(namespace: int, household_ids: Iterable[int] | None) ->
             "ORDER BY 1) AS ids",
             [namespace, ids],
         )
+
+
+def recompute_in_turn(
+    namespace: int,
+    recompute: Callable[[list[int] | None], None],
+    household_ids: Iterable[int | None] | None,
+) -> None:
+    """Take turns (:func:`serialise_households`), then ``recompute`` the households'
+    rows, ``CHUNK`` households at a time (``None``: every household, at once)."""
+    if household_ids is None:
+        serialise_households(namespace, None)
+        recompute(None)
+        return
+    ids = sorted({i for i in household_ids if i is not None})
+    serialise_households(namespace, ids)
+    for start in range(0, len(ids), CHUNK):
+        recompute(ids[start : start + CHUNK])

@@ -28,10 +28,7 @@ from django.dispatch import receiver
 
 from ..models import BenefitGrant, Household, Payment, PaymentMonth
 from ..models.summaries import PAID_STATES, PLANNED_STATES, RECEIVING
-from .locks import PAYMENT_MONTHS, serialise_households
-
-#: Households per statement (keeps ``IN (...)`` lists short on SQLite).
-CHUNK = 2000
+from .locks import PAYMENT_MONTHS, recompute_in_turn
 
 COLUMNS = (
     "household_id",
@@ -100,14 +97,7 @@ def _refresh(household_ids: list[int] | None) -> None:
 @transaction.atomic
 def refresh_payment_months(household_ids: Iterable[int | None] | None = None) -> None:
     """Recompute the monthly payment summaries of ``household_ids`` (``None``: every household)."""
-    if household_ids is None:
-        serialise_households(PAYMENT_MONTHS, None)
-        _refresh(None)
-        return
-    ids = sorted({i for i in household_ids if i is not None})
-    serialise_households(PAYMENT_MONTHS, ids)
-    for start in range(0, len(ids), CHUNK):
-        _refresh(ids[start : start + CHUNK])
+    recompute_in_turn(PAYMENT_MONTHS, _refresh, household_ids)
 
 
 def refresh_for_payments(payments: QuerySet[Payment]) -> None:

@@ -32,11 +32,9 @@ from ..models.summaries import (
     age_field,
     education_field,
 )
-from .locks import HOUSEHOLD_SUMMARY, serialise_households
+from .locks import HOUSEHOLD_SUMMARY, recompute_in_turn
 
 GONE = (MemberStatus.LEFT, MemberStatus.DECEASED)
-#: Households per statement (keeps ``IN (...)`` lists short on SQLite).
-CHUNK = 2000
 
 
 def _counter_expressions() -> dict[str, Count]:
@@ -110,14 +108,7 @@ def _refresh(household_ids: list[int] | None) -> None:
 @transaction.atomic
 def refresh_household_summaries(household_ids: Iterable[int] | None = None) -> None:
     """Recompute the summaries of ``household_ids`` (``None``: every household)."""
-    if household_ids is None:
-        serialise_households(HOUSEHOLD_SUMMARY, None)
-        _refresh(None)
-        return
-    ids = sorted({i for i in household_ids if i is not None})
-    serialise_households(HOUSEHOLD_SUMMARY, ids)
-    for start in range(0, len(ids), CHUNK):
-        _refresh(ids[start : start + CHUNK])
+    recompute_in_turn(HOUSEHOLD_SUMMARY, _refresh, household_ids)
 
 
 def summary_counts() -> dict[str, IntegerField]:
