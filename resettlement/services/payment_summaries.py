@@ -6,7 +6,7 @@ called
 
 - by signals, after any ``save()`` or ``delete()`` of a payment (its household's rows): paying,
   refusing or approving one payment, a reversal entry, a payment planned by hand, a planned
-  payment removed or changed by a recalculation, payments deleted with their grant;
+  payment removed or changed by a recalculation;
 - explicitly by the writers that bypass signals (``bulk_create``, ``QuerySet.update()``):
   granting a benefit and recalculating it (new planned payments), paying a run, marking the
   reversed payment, the synthetic register. Preparing and approving a run change no figure
