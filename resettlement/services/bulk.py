@@ -14,10 +14,11 @@ of a large write, and skipping it changes nothing in what is stored
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, models
+from django.db.models import QuerySet
 from django.utils import timezone
 
 #: Field classes (exactly these, not subclasses that may convert) and the Python type whose
@@ -186,3 +187,17 @@ def create_with_history(objects: list[models.Model], *, user: AbstractBaseUser |
         ],
         returning=False,
     )
+
+
+def insert_select(model: type[models.Model], columns: Sequence[str], select: QuerySet) -> None:
+    """``INSERT INTO`` ``model``'s table (``columns``) the rows of ``select`` (a ``values_list``
+    in the same order), in one statement that never brings them into Python."""
+    sql, params = select.query.sql_with_params()
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
+    with connection.cursor() as cursor:
+        # The names are the model's own; the values are bound parameters.
+        cursor.execute(
+            f"INSERT INTO {quote(model._meta.db_table)} ({names}) SELECT * FROM ({sql}) AS rows",  # noqa: S608
+            params,
+        )

@@ -20,7 +20,7 @@ called
 from collections.abc import Iterable
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, DecimalField, IntegerField, Max, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save
@@ -28,6 +28,7 @@ from django.dispatch import receiver
 
 from ..models import BenefitGrant, Household, Payment, PaymentMonth
 from ..models.summaries import PAID_STATES, PLANNED_STATES, RECEIVING
+from .bulk import insert_select
 from .locks import PAYMENT_MONTHS, recompute_in_turn
 
 COLUMNS = (
@@ -82,16 +83,7 @@ def _refresh(household_ids: list[int] | None) -> None:
         rows = rows.filter(household_id__in=household_ids)
         payments = payments.filter(grant__household_id__in=household_ids)
     rows._raw_delete(rows.db)
-    select, params = month_sums(payments).query.sql_with_params()
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in COLUMNS)
-    with connection.cursor() as cursor:
-        # The names are the model's own; the values are bound parameters.
-        cursor.execute(
-            f"INSERT INTO {quote(PaymentMonth._meta.db_table)} ({columns}) "  # noqa: S608
-            f"SELECT * FROM ({select}) AS sums",
-            params,
-        )
+    insert_select(PaymentMonth, COLUMNS, month_sums(payments))
 
 
 @transaction.atomic

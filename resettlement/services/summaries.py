@@ -16,7 +16,7 @@ database, in two statements, with the very expressions the reports used over peo
 
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, IntegerField, Max, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.db.models.signals import post_delete, post_save, pre_save
@@ -32,6 +32,7 @@ from ..models.summaries import (
     age_field,
     education_field,
 )
+from .bulk import insert_select
 from .locks import HOUSEHOLD_SUMMARY, recompute_in_turn
 
 GONE = (MemberStatus.LEFT, MemberStatus.DECEASED)
@@ -83,16 +84,7 @@ def _refresh(household_ids: list[int] | None) -> None:
         .annotate(**_counter_expressions(), **_head_name_expressions())
         .values_list("household_id", *COUNTERS, *HEAD_NAMES)
     )
-    select, params = counts.query.sql_with_params()
-    table = HouseholdSummary._meta.db_table
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(c) for c in ("household_id", *COUNTERS, *HEAD_NAMES))
-    with connection.cursor() as cursor:
-        # The names are the model's own; the values are bound parameters.
-        cursor.execute(
-            f"INSERT INTO {quote(table)} ({columns}) SELECT * FROM ({select}) AS counts",  # noqa: S608
-            params,
-        )
+    insert_select(HouseholdSummary, ("household_id", *COUNTERS, *HEAD_NAMES), counts)
     households = Household.objects.all()
     if household_ids is not None:
         households = households.filter(pk__in=household_ids)
