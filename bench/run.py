@@ -19,6 +19,7 @@ import http.cookiejar
 import json
 import os
 import re
+import secrets
 import socket
 import statistics
 import subprocess
@@ -72,6 +73,7 @@ def log(message: str) -> None:
 
 
 def env_for(database_url: str) -> dict[str, str]:
+    """For the management commands (migrate, generate_synthetic, ...)."""
     return {
         **os.environ,
         "DJANGO_DEBUG": "1",
@@ -79,6 +81,19 @@ def env_for(database_url: str) -> dict[str, str]:
         "DJANGO_LOG_LEVEL": "WARNING",
         "PYTHONUNBUFFERED": "1",
     }
+
+
+#: A fresh secret for the served app (its sessions live only as long as the run).
+SECRET_KEY = secrets.token_urlsafe(50)
+
+
+def production_env(database_url: str) -> dict[str, str]:
+    """The served app runs with the production settings, as ``.ci/smoke_production.sh`` does:
+    DEBUG off, hashed and compressed static files, secure cookies, two-factor sign-in. TLS is a
+    proxy's job in production; the benchmark's requests carry ``X-Forwarded-Proto: https`` as a
+    proxy's would."""
+    env = {k: v for k, v in env_for(database_url).items() if k != "DJANGO_DEBUG"}
+    return {**env, "DJANGO_SECRET_KEY": SECRET_KEY, "DJANGO_ALLOWED_HOSTS": "127.0.0.1"}
 
 
 def manage(database_url: str, *args: str) -> None:
@@ -134,19 +149,24 @@ def free_port() -> int:
 
 @contextmanager
 def served(database_url: str):
-    """gunicorn with one sync worker on a free loopback port; yields (base URL, worker pid)."""
+    """gunicorn with one sync worker on a free loopback port, with the production settings;
+    yields (base URL, worker pid)."""
+    env = production_env(database_url)
+    subprocess.run(  # noqa: S603
+        [PYTHON, "manage.py", "collectstatic", "--no-input", "-v0"], cwd=ROOT, env=env, check=True
+    )
     port = free_port()
     process = subprocess.Popen(  # noqa: S603
         [PYTHON, "-m", "gunicorn", "tracker.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1",
-         "--timeout", "600", "--log-level", "warning"],
-        cwd=ROOT, env=env_for(database_url),
+         "--timeout", "600", "--log-level", "warning", "--forwarded-allow-ips", "127.0.0.1"],
+        cwd=ROOT, env=env,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(200):
             try:
-                urllib.request.urlopen(f"{base}/admin/login/", timeout=2).read()  # noqa: S310
-                break
+                with socket.create_connection(("127.0.0.1", port), timeout=2):
+                    break
             except OSError:
                 time.sleep(0.1)
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
@@ -156,37 +176,59 @@ def served(database_url: str):
         process.wait(timeout=30)
 
 
+class _BehindProxy(http.cookiejar.DefaultCookiePolicy):
+    """Send the app's secure cookies over the loopback, as a TLS proxy would pass them on."""
+
+    def return_ok_secure(self, cookie, request) -> bool:
+        return True
+
+
 class Browser:
-    """A signed-in staff user, over HTTP (cookies and CSRF like a browser)."""
+    """A signed-in staff user, over HTTP (cookies and CSRF like a browser, behind a TLS proxy)."""
 
     def __init__(self, base: str) -> None:
         self.base = base
-        self.jar = http.cookiejar.CookieJar()
+        origin = "https://" + urllib.parse.urlsplit(base).netloc
+        self.headers = {"X-Forwarded-Proto": "https", "Origin": origin, "Referer": origin + "/"}
+        self.jar = http.cookiejar.CookieJar(policy=_BehindProxy())
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
 
+    def open(self, path: str, data: dict[str, str] | None = None, timeout: int = 600):
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        request = urllib.request.Request(self.base + path, data=body, headers=self.headers)  # noqa: S310 - our own loopback server
+        return self.opener.open(request, timeout=timeout)
+
     def get(self, path: str, params: dict[str, str] | None = None) -> bytes:
-        url = self.base + path + ("?" + urllib.parse.urlencode(params) if params else "")
-        with self.opener.open(url, timeout=600) as response:
+        with self.open(path + ("?" + urllib.parse.urlencode(params) if params else "")) as response:
             return response.read()
 
-    def sign_in(self) -> None:
-        page = self.get("/admin/login/").decode()
+    def _post_form(self, path: str, fields: dict[str, str]) -> str:
+        page = self.get(path).decode()
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        data = urllib.parse.urlencode(
-            {"username": USER, "password": PASSWORD, "csrfmiddlewaretoken": token,
-             "next": "/admin/"}
-        ).encode()  # fmt: skip
-        request = urllib.request.Request(  # noqa: S310 - our own http://127.0.0.1 server
-            self.base + "/admin/login/", data=data, headers={"Referer": self.base + "/admin/login/"}
+        with self.open(path, {**fields, "csrfmiddlewaretoken": token}, timeout=60) as response:
+            return response.geturl()
+
+    def sign_in(self, totp_key: str) -> None:
+        """Password, then the TOTP code (two-factor sign-in is on, as in production)."""
+        from django_otp.oath import TOTP
+
+        landed = self._post_form(
+            "/admin/login/?next=/admin/",
+            {"username": USER, "password": PASSWORD, "next": "/admin/"},
         )
-        with self.opener.open(request, timeout=60) as response:
-            if "/admin/login/" in response.geturl():
-                raise RuntimeError("sign-in failed")
+        if "/admin/login/" in landed:
+            raise RuntimeError("sign-in failed")
+        token = TOTP(bytes.fromhex(totp_key)).token()
+        landed = self._post_form(
+            "/accounts/2fa/?next=/admin/", {"token": f"{token:06d}", "next": "/admin/"}
+        )
+        if "/accounts/2fa/" in landed:
+            raise RuntimeError("TOTP refused")
 
     def download(self, path: str) -> tuple[int, int]:
         """Stream a response to nowhere; returns its bytes and lines."""
         size = lines = 0
-        with self.opener.open(self.base + path, timeout=600) as response:
+        with self.open(path) as response:
             while chunk := response.read(1 << 20):
                 size += len(chunk)
                 lines += chunk.count(b"\n")
@@ -200,6 +242,22 @@ class Browser:
             self.get(path, params)
             samples.append((time.perf_counter() - start) * 1000)
         return round(statistics.median(samples), 1)
+
+
+def totp_device(database_url: str) -> str:
+    """A confirmed TOTP device for the benchmark user; returns its key (hex)."""
+    code = (
+        "from django.contrib.auth.models import User\n"
+        "from django_otp.plugins.otp_totp.models import TOTPDevice\n"
+        f"user = User.objects.get(username={USER!r})\n"
+        "TOTPDevice.objects.filter(user=user).delete()\n"
+        "print(TOTPDevice.objects.create(user=user, name='bench', confirmed=True).key)"
+    )
+    out = subprocess.run(  # noqa: S603
+        [PYTHON, "manage.py", "shell", "-c", code],
+        cwd=ROOT, env=env_for(database_url), check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return out.stdout.strip().splitlines()[-1]
 
 
 def sample_terms(database_url: str) -> dict[str, str]:
@@ -347,6 +405,7 @@ def run_scale(
          "--email", "bench@example.org"],
         cwd=ROOT, env={**env_for(url), "DJANGO_SUPERUSER_PASSWORD": PASSWORD}, check=True,
     )  # fmt: skip
+    totp_key = totp_device(url)
     terms = sample_terms(url)
     app = app_introspection(url)
     figures: dict[str, Any] = {
@@ -359,7 +418,7 @@ def run_scale(
     }
     with served(url) as (base, worker):
         browser = Browser(base)
-        browser.sign_in()
+        browser.sign_in(totp_key)
         for name, path in LISTS.items():
             figures[f"{name}_changelist_p50_ms"] = browser.p50_ms(path, repeat=repeat)
             if not full:

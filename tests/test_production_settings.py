@@ -74,3 +74,23 @@ def test_it_requires_two_factor_sign_in_in_production():
     result = run(["-c", code], **PRODUCTION)
 
     assert result.stdout.split()[-2:] == ["True", "False"]
+
+
+def test_it_keeps_postgresql_connections_open_between_requests():
+    code = (
+        f"{SETUP}; from django.conf import settings as s; d = s.DATABASES['default']; "
+        "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'], d['OPTIONS']['options'])"
+    )
+
+    default = run(["-c", code], **PRODUCTION)
+    changed = run(
+        ["-c", code],
+        **PRODUCTION,
+        DATABASE_CONN_MAX_AGE="0",
+        DATABASE_RANDOM_PAGE_COST="4",
+    )
+
+    assert default.stdout.split()[:2] == ["60", "True"], default.stderr
+    assert "-c random_page_cost=1.1" in default.stdout
+    assert changed.stdout.split()[0] == "0"
+    assert "-c random_page_cost=4.0" in changed.stdout

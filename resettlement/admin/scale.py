@@ -15,12 +15,15 @@ from collections.abc import Iterator
 from urllib.parse import quote_plus
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from ..models import RegionQuota
@@ -88,6 +91,18 @@ class EstimatedCountPaginator(Paginator):
 
 class BigChangelistMixin:
     """For model admins of tables with millions of rows (households, people)."""
+
+    @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
+    def action_checkbox(self, obj) -> str:
+        """Django's row checkbox, the same HTML written directly: Django renders a form widget
+        through the template engine for each row, a fifth of a list page's time."""
+        label = format_html(_("Select this object for an action - {}"), str(obj))
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            str(obj.pk),
+            label,
+        )
 
     paginator = EstimatedCountPaginator
     # No second COUNT(*) of the whole table under a filtered list.

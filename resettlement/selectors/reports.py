@@ -33,7 +33,14 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, ExtractDay, ExtractMonth, ExtractYear, TruncMonth
+from django.db.models.functions import (
+    Coalesce,
+    ExtractDay,
+    ExtractMonth,
+    ExtractYear,
+    TruncMonth,
+    TruncYear,
+)
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -515,17 +522,32 @@ def arrivals(scope: Scope) -> list[Table]:
     arrived = scope.period.apply(
         scope.households.filter(arrived_on__isnull=False, member_count__gt=0), "arrived_on"
     )
-    # One pass: region × year × country of origin; both tables are sums of these cells.
-    cells = list(
-        arrived.annotate(
-            region_id=oblast_of("destination_region"),
-            year=ExtractYear("arrived_on"),
-        )
+    # One pass: region × year × country of origin; both tables are sums of these cells. Grouped
+    # on the household's own columns (the covering index ``household_arrivals`` has them all):
+    # districts are rolled up to their oblast here, not by a join per household, and the year
+    # is a truncated date (PostgreSQL's EXTRACT yields numeric, slow to group a million rows).
+    raw = (
+        arrived.annotate(year_start=TruncYear("arrived_on"))
         .order_by()
-        .values("region_id", "year", "origin_country")
+        .values("destination_region", "year_start", "origin_country")
         .annotate(households=Count("pk"), people=people_sum())
     )
-    regions = _regions(c["region_id"] for c in cells)
+    every_region = Region.objects.in_bulk()  # a small reference table: one query
+    oblast = {
+        region.pk: region.parent_id if region.level == RegionLevel.DISTRICT else region.pk
+        for region in every_region.values()
+    }
+    cells = [
+        {
+            "region_id": oblast.get(cell["destination_region"], cell["destination_region"]),
+            "year": cell["year_start"].year,
+            "origin_country": cell["origin_country"],
+            "households": cell["households"],
+            "people": cell["people"],
+        }
+        for cell in raw
+    ]
+    regions = {c["region_id"]: every_region[c["region_id"]] for c in cells if c["region_id"]}
     years = sorted({c["year"] for c in cells})
     grid: dict[int | None, dict[int, int]] = {}
     for cell in cells:
