@@ -12,7 +12,7 @@ import pytest
 from django.contrib.admin.views.main import SEARCH_VAR
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from resettlement.admin.scale import EstimatedCountPaginator
 from resettlement.enums import CaseStatus, Relation
@@ -304,3 +304,53 @@ def test_row_checkboxes_are_djangos_html_written_directly(rf, admin_user, model)
     assert ours == djangos
     assert "&lt;b&gt;" in ours
     assert 'class="action-select"' in ours
+
+
+def test_a_household_search_is_counted_from_the_ids_it_found(admin_client):
+    """No second run of the search to count it: the ids were looked up once; with a list
+    filter the count is the database's, and both are right."""
+    make_register(6)
+    Household.objects.filter(reference="KZ-2026-00002").update(status=CaseStatus.CLOSED)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = admin_client.get(HOUSEHOLDS, {SEARCH_VAR: "Ахметов"})
+    filtered = admin_client.get(
+        HOUSEHOLDS, {SEARCH_VAR: "Ахметов", "status__exact": CaseStatus.CLOSED}
+    )
+
+    assert response.context["cl"].result_count == 6
+    assert not [q for q in queries if "COUNT(" in q["sql"].upper()]
+    assert filtered.context["cl"].result_count == 1
+    assert [h.reference for h in filtered.context["cl"].result_list] == ["KZ-2026-00002"]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {SEARCH_VAR: "Ахметов «Ерлан» & co"}, {SEARCH_VAR: "KZ", "status__exact": "draft"}],
+)
+def test_row_links_are_djangos_with_the_lists_filters(rf, admin_user, params):
+    from django.contrib import admin
+    from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+    from django.contrib.admin.views.main import ChangeList
+
+    make_register(2)
+    request = rf.get(HOUSEHOLDS, params)
+    request.user = admin_user
+    request.resolver_match = resolve(HOUSEHOLDS)
+    model_admin = admin.site._registry[Household]
+    changelist = model_admin.get_changelist_instance(request)
+    household = Household.objects.order_by("pk").first()
+
+    ours = add_preserved_filters(
+        {"preserved_filters": changelist.preserved_filters, "opts": changelist.opts},
+        changelist.url_for_result(household),
+    )
+    djangos = add_preserved_filters(
+        {"preserved_filters": model_admin.get_preserved_filters(request), "opts": changelist.opts},
+        ChangeList.url_for_result(changelist, household),
+    )
+
+    assert ours == djangos
+    assert f"/{household.pk}/change/" in ours
+    if params:
+        assert "_changelist_filters=" in ours

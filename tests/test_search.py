@@ -231,3 +231,20 @@ def test_it_finds_reference_rows_by_any_of_their_names(model, query, codes):
     found = search_by_key(model.objects.all(), query)
 
     assert sorted(found.values_list("code", flat=True)) == codes
+
+
+def test_a_household_search_knows_how_many_it_found_unless_the_list_is_filtered(
+    families, kg_program
+):
+    from resettlement.selectors.search import search_households_counted
+
+    found, count = search_households_counted(Household.objects.all(), "20")
+    filtered, unknown = search_households_counted(
+        Household.objects.filter(program=kg_program), "20"
+    )
+
+    assert count == found.count() == 4
+    assert unknown is None
+    assert filtered.count() == Household.objects.filter(
+        program=kg_program, reference__icontains="20"
+    ).count()

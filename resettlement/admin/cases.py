@@ -18,7 +18,7 @@ from ..enums import CaseStatus
 from ..models import Group, Household, Person, PlacementStatus, StatusChange
 from ..models.summaries import HEAD_NAMES
 from ..selectors.access import groups_for
-from ..selectors.search import search_households, search_persons
+from ..selectors.search import search_households_counted, search_persons
 from ..services.benefits import recalculate_household
 from ..services.cases import (
     TransitionError,
@@ -224,7 +224,10 @@ class HouseholdAdmin(
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str
     ) -> tuple[QuerySet, bool]:
-        return search_households(queryset, search_term), False
+        found, count = search_households_counted(queryset, search_term)
+        # Known when the matches were looked up as ids: the paginator need not count again.
+        request.search_result_count = count
+        return found, False
 
     @admin.display(description=_("head of household"), ordering="head_surname")
     def head_name(self, obj: Household) -> str:

@@ -11,12 +11,14 @@
 """
 
 import json
+from types import SimpleNamespace
 from collections.abc import Iterator
 from urllib.parse import quote_plus
 
 from django.contrib import admin
 from django.contrib.admin import helpers
-from django.contrib.admin.views.main import SEARCH_VAR
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
+from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
@@ -69,12 +71,17 @@ class EstimatedCountPaginator(Paginator):
 
     estimate_from = ESTIMATE_FROM
 
-    def __init__(self, *args, estimate_filtered: bool = False, **kwargs) -> None:
+    def __init__(
+        self, *args, estimate_filtered: bool = False, known_count: int | None = None, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.estimate_filtered = estimate_filtered
+        self.known_count = known_count
 
     @cached_property
     def count(self) -> int:
+        if self.known_count is not None:
+            return self.known_count
         queryset = self.object_list
         if isinstance(queryset, QuerySet) and not queryset.query.distinct:
             if not queryset.query.where:
@@ -89,8 +96,40 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
+class BigChangeList(ChangeList):
+    """Django's changelist with each row's link made from one link built once per page.
+
+    Django reverses the change URL for every row and, when the list is searched or filtered,
+    resolves that URL again to add the list's filters to it (``add_preserved_filters``): a
+    tenth of a searched list page's time. The links are the same.
+    """
+
+    PLACEHOLDER = "BIGCHANGELISTPK0"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        link = add_preserved_filters(
+            {"preserved_filters": self.preserved_filters, "opts": self.opts},
+            super().url_for_result(SimpleNamespace(**{self.pk_attname: self.PLACEHOLDER})),
+        )
+        self._link = link.split(self.PLACEHOLDER) if link.count(self.PLACEHOLDER) == 1 else None
+        if self._link is not None:
+            # Already in every link: Django's rendering adds nothing more.
+            self.preserved_filters = ""
+
+    def url_for_result(self, result) -> str:
+        pk = getattr(result, self.pk_attname)
+        if self._link is None or not isinstance(pk, int):
+            return super().url_for_result(result)
+        before, after = self._link
+        return f"{before}{pk}{after}"
+
+
 class BigChangelistMixin:
     """For model admins of tables with millions of rows (households, people)."""
+
+    def get_changelist(self, request: HttpRequest, **kwargs) -> type[ChangeList]:
+        return BigChangeList
 
     @admin.display(description=mark_safe('<input type="checkbox" id="action-toggle">'))
     def action_checkbox(self, obj) -> str:
@@ -122,6 +161,8 @@ class BigChangelistMixin:
             orphans,
             allow_empty_first_page,
             estimate_filtered=not request.GET.get(SEARCH_VAR),
+            # Set by a search that already knows how many rows it found.
+            known_count=getattr(request, "search_result_count", None),
         )
 
 

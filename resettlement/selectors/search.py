@@ -12,7 +12,7 @@ members)``, and a person search looks the reference up first and filters people 
 columns. ``tests/test_query_counts.py`` checks the plans with ``EXPLAIN``.
 """
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Lookup, Q, QuerySet
 
 from ..models import Household, Person
 from ..text import normalise_document_number, search_key
@@ -66,9 +66,18 @@ def search_persons(queryset: QuerySet[Person], query: str) -> QuerySet[Person]:
 
 def search_households(queryset: QuerySet[Household], query: str) -> QuerySet[Household]:
     """Households whose reference matches, or that have one member matching every word."""
+    return search_households_counted(queryset, query)[0]
+
+
+def search_households_counted(
+    queryset: QuerySet[Household], query: str
+) -> tuple[QuerySet[Household], int | None]:
+    """``search_households``, and the number of households found when it is known without
+    another query (the matches were looked up as ids and ``queryset`` was not filtered), so
+    that the list need not count them again; else None."""
     terms = _terms(query)
     if not terms:
-        return queryset
+        return queryset, None
     every_word = Q()
     for term in terms:
         every_word &= person_term_filter(term)
@@ -79,27 +88,48 @@ def search_households(queryset: QuerySet[Household], query: str) -> QuerySet[Hou
         by_reference = (
             Household.objects.order_by().filter(reference__icontains=terms[0]).values("pk")
         )
-        if any(c.isdigit() for c in terms[0]):
-            found = _few_households(by_reference, matches)
-            if found is not None:
-                return queryset.filter(pk__in=found)
+        found = _found_ids(by_reference, matches)
+        if found is not None:
+            known = None if queryset.query.where else len(found)
+            return queryset.filter(_AnyOf(F("pk"), found)), known
         matches = by_reference.union(matches)
-    return queryset.filter(pk__in=matches)
+    return queryset.filter(pk__in=matches), None
 
 
-#: A search for an IIN, a document or a reference number finds a few households. Up to this many
-#: matching rows, they are looked up once and the list filters on their ids: the admin runs the
-#: search twice otherwise (the exact count, then the page), each time through three indexes.
-FEW = 200
+#: Up to this many matching rows (members and references; a household counts once per
+#: matching member), the matching households are looked up once, as ids, and the list reads
+#: them by id: the admin runs the search twice otherwise (the count, then the page), each time
+#: through the indexes and a join with every household. The ids go in one parameter.
+FEW = 50_000
 
 
-def _few_households(by_reference: QuerySet, by_member: QuerySet) -> list[int] | None:
-    """The ids of the households of both queries, when they are at most ``FEW`` rows (one
-    statement that stops reading after ``FEW + 1`` rows); ``None`` when there are more."""
+def _found_ids(by_reference: QuerySet, by_member: QuerySet) -> list[int] | None:
+    """The ids of the households of both queries, when they come from at most ``FEW`` rows
+    (one statement that stops reading after ``FEW + 1`` rows); ``None`` when there are more."""
     rows = list(by_reference.union(by_member, all=True).values_list("pk", flat=True)[: FEW + 1])
     if len(rows) > FEW:
         return None
     return sorted(set(rows))
+
+
+class _AnyOf(Lookup):
+    """``column`` is one of a list of integers, passed as one parameter: an array literal on
+    PostgreSQL, a JSON list on SQLite. (A parameter per id is slower to send than the query
+    is to run for 10,000 ids, and SQLite allows only 32,766.)"""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def _ids(self) -> str:
+        return ",".join(str(int(i)) for i in self.rhs)  # ``int`` refuses anything else
+
+    def as_postgresql(self, compiler, connection) -> tuple[str, list]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::bigint[])", [*lhs_params, "{" + self._ids() + "}"]
+
+    def as_sqlite(self, compiler, connection) -> tuple[str, list]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, f"[{self._ids()}]"]
 
 
 def search_by_key(queryset: QuerySet, query: str) -> QuerySet:
