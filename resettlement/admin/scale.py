@@ -11,8 +11,8 @@
 """
 
 import json
-from types import SimpleNamespace
 from collections.abc import Iterator
+from types import SimpleNamespace
 from urllib.parse import quote_plus
 
 from django.contrib import admin

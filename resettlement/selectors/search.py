@@ -129,7 +129,8 @@ class _AnyOf(Lookup):
 
     def as_sqlite(self, compiler, connection) -> tuple[str, list]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, f"[{self._ids()}]"]
+        sql = f"{lhs} IN (SELECT value FROM json_each(%s))"  # noqa: S608 - lhs is a column
+        return sql, [*lhs_params, f"[{self._ids()}]"]
 
 
 def search_by_key(queryset: QuerySet, query: str) -> QuerySet:
