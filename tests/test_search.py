@@ -245,6 +245,7 @@ def test_a_household_search_knows_how_many_it_found_unless_the_list_is_filtered(
 
     assert count == found.count() == 4
     assert unknown is None
-    assert filtered.count() == Household.objects.filter(
-        program=kg_program, reference__icontains="20"
-    ).count()
+    assert (
+        filtered.count()
+        == Household.objects.filter(program=kg_program, reference__icontains="20").count()
+    )
