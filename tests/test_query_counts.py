@@ -273,17 +273,6 @@ def test_reference_filters_link_and_render_their_choices_as_django_does(rf, admi
     assert any(f"group__id__exact={groups[2].pk}" in link for link in group_links)
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner settings")
-def test_app_connections_plan_for_cached_data_and_skip_jit():
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW random_page_cost")
-        page_cost = cursor.fetchone()[0]
-        cursor.execute("SHOW jit")
-        jit = cursor.fetchone()[0]
-
-    assert (page_cost, jit) == ("1.1", "off")
-
-
 @pytest.mark.parametrize("model", [Household, Person])
 def test_row_checkboxes_are_djangos_html_written_directly(rf, admin_user, model):
     from django.contrib import admin

@@ -57,18 +57,11 @@ for _alias in DATABASES.values():
         # JIT compilation pays off for hour-long analytics, not for pages: on a big register the
         # planner's cost estimates switch it on and it adds 0.3-0.6 s to a report. ISO dates:
         # the CSV exports cast dates to text (docs/scaling.md).
-        # random_page_cost: 1.1 instead of the default 4 (a spinning disk's), as PostgreSQL's
-        # documentation advises for SSDs and for data that is mostly cached; with 4 the planner
-        # prefers reading a whole table over its smaller covering indexes.
         _options = _alias.setdefault("OPTIONS", {})
-        _page_cost = env.float("DATABASE_RANDOM_PAGE_COST", default=1.1)
-        _options["options"] = (
-            f"{_options.get('options', '')} -c jit=off -c DateStyle=ISO"
-            f" -c random_page_cost={_page_cost}"
-        ).strip()
+        _options["options"] = f"{_options.get('options', '')} -c jit=off -c DateStyle=ISO".strip()
 
         # Persistent connections: a new PostgreSQL connection costs 10-30 ms, more than a list
-        # page's queries. Checked before reuse, so a restarted server costs one error-free retry.
+        # page's queries. Checked before reuse: one broken by a database restart is replaced.
         _alias["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
         _alias["CONN_HEALTH_CHECKS"] = True
 
