@@ -15,6 +15,7 @@ from .enums import CaseStatus, RegionLevel
 from .models import Country, Group, Household, Program, Region
 from .selectors.access import groups_for
 from .selectors.reports import Period
+from .widgets import FastSelect, FastSelectMultiple
 
 
 def _groups(request: HttpRequest | None) -> QuerySet:
@@ -40,22 +41,27 @@ class HouseholdFilter(django_filters.FilterSet):
     """Program, destination region, group, country of origin, case status and a period."""
 
     program = django_filters.ModelChoiceFilter(
-        label=_("Program"), queryset=Program.objects.all(), to_field_name="code"
+        label=_("Program"),
+        queryset=Program.objects.all(),
+        to_field_name="code",
+        widget=FastSelect,
     )
     region = django_filters.ModelChoiceFilter(
         label=_("Destination region"),
         queryset=Region.objects.exclude(level=RegionLevel.COUNTRY),
         to_field_name="code",
         method="filter_region",
+        widget=FastSelect,
     )
-    group = django_filters.ModelChoiceFilter(label=_("Group"), queryset=_groups)
+    group = django_filters.ModelChoiceFilter(label=_("Group"), queryset=_groups, widget=FastSelect)
     origin = django_filters.ModelChoiceFilter(
         label=_("Country of origin"),
         field_name="origin_country",
         queryset=Country.objects.all(),
+        widget=FastSelect,
     )
     status = django_filters.MultipleChoiceFilter(
-        label=_("Case status"), choices=CaseStatus.choices, widget=forms.SelectMultiple
+        label=_("Case status"), choices=CaseStatus.choices, widget=FastSelectMultiple
     )
     date_from = django_filters.DateFilter(
         label=_("From"), method="keep", widget=DateInput(format="%Y-%m-%d")
@@ -94,7 +100,11 @@ class ExportFilter(HouseholdFilter):
         ("decided_on", _("Decision")),
     )
     date_field = django_filters.ChoiceFilter(
-        label=_("Period applies to"), choices=DATE_FIELDS, method="keep", empty_label=None
+        label=_("Period applies to"),
+        choices=DATE_FIELDS,
+        method="keep",
+        empty_label=None,
+        widget=FastSelect,
     )
 
     def filter_queryset(self, queryset: QuerySet) -> QuerySet:
@@ -119,6 +129,7 @@ class PaymentExportFilter(ExportFilter):
         choices=PAYMENT_DATE_FIELDS + ExportFilter.DATE_FIELDS,
         method="keep",
         empty_label=None,
+        widget=FastSelect,
     )
 
     @property

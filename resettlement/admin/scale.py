@@ -26,6 +26,7 @@ from django.http import HttpRequest
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..models import RegionQuota
@@ -125,6 +126,10 @@ class BigChangeList(ChangeList):
         return f"{before}{pk}{after}"
 
 
+#: Django's own words for the checkbox, translated in Django's catalogs (not in ours).
+DJANGO_CHECKBOX_LABEL = "Select this object for an action - {}"
+
+
 class BigChangelistMixin:
     """For model admins of tables with millions of rows (households, people)."""
 
@@ -135,7 +140,7 @@ class BigChangelistMixin:
     def action_checkbox(self, obj) -> str:
         """Django's row checkbox, the same HTML written directly: Django renders a form widget
         through the template engine for each row, a fifth of a list page's time."""
-        label = format_html(_("Select this object for an action - {}"), str(obj))
+        label = format_html(gettext(DJANGO_CHECKBOX_LABEL), str(obj))
         return format_html(
             '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
             helpers.ACTION_CHECKBOX_NAME,

@@ -23,6 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import (
     Case,
     Count,
+    DateField,
     F,
     IntegerField,
     OuterRef,
@@ -34,6 +35,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import (
+    Cast,
     Coalesce,
     ExtractDay,
     ExtractMonth,
@@ -525,9 +527,10 @@ def arrivals(scope: Scope) -> list[Table]:
     # One pass: region × year × country of origin; both tables are sums of these cells. Grouped
     # on the household's own columns (the covering index ``household_arrivals`` has them all):
     # districts are rolled up to their oblast here, not by a join per household, and the year
-    # is a truncated date (PostgreSQL's EXTRACT yields numeric, slow to group a million rows).
+    # is a truncated date (PostgreSQL's EXTRACT yields numeric, slow to group a million rows),
+    # cast back to a date so that it is read as one.
     raw = (
-        arrived.annotate(year_start=TruncYear("arrived_on"))
+        arrived.annotate(year_start=Cast(TruncYear("arrived_on"), DateField()))
         .order_by()
         .values("destination_region", "year_start", "origin_country")
         .annotate(households=Count("pk"), people=people_sum())
