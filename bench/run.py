@@ -136,7 +136,9 @@ def server_settings(server_url: str, database: str) -> dict[str, str]:
     # (The app turns JIT off on its own connections: tracker/settings.py.)
     names = ("shared_buffers", "work_mem", "random_page_cost", "effective_cache_size")
     wanted = ", ".join(repr(n) for n in names)
-    sql = f"SELECT name, setting || COALESCE(unit, '') FROM pg_settings WHERE name IN ({wanted})"  # noqa: S608
+    # current_setting() prints the value with its unit ("128MB"); setting || unit would print
+    # 16384 blocks of 8kB as "163848kB".
+    sql = f"SELECT name, current_setting(name) FROM pg_settings WHERE name IN ({wanted})"  # noqa: S608
     out = psql(server_url, database, "-At", "-c", sql, capture_output=True, text=True)
     return dict(line.split("|") for line in out.stdout.strip().splitlines())
 
