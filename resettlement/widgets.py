@@ -21,7 +21,8 @@ def _attributes(attrs: dict) -> str:
         if value is True:
             parts.append(f" {conditional_escape(name)}")
         else:
-            parts.append(f' {conditional_escape(name)}="{conditional_escape(str(value))}"')
+            # ``stringformat:'s'`` keeps a safe string safe: escaped unless marked safe.
+            parts.append(f' {conditional_escape(name)}="{conditional_escape(value)}"')
     return "".join(parts)
 
 
@@ -36,7 +37,7 @@ class FastSelectMixin:
                 out.append(
                     format_html(
                         '\n  <option value="{}"{}>{}</option>\n',
-                        str(option["value"]),
+                        option["value"],
                         mark_safe(_attributes(option["attrs"])),  # noqa: S308 - escaped above
                         option["label"],
                     )
