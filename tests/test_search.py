@@ -194,7 +194,7 @@ def test_it_searches_only_within_the_queryset_it_is_given(families, kg_program):
 
 def test_a_number_is_looked_up_once_and_many_matches_are_found_as_before(families, monkeypatch):
     """A term with digits (IIN, document, reference number) finds its few households in one
-    statement; past ``FEW`` matching rows the search runs as a subquery, with the same result."""
+    statement; past ``RESOLVE_LIMIT`` matching rows the search runs as a subquery, with the same result."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -208,7 +208,7 @@ def test_a_number_is_looked_up_once_and_many_matches_are_found_as_before(familie
     every = sorted(h.reference for h in Household.objects.filter(reference__icontains="20"))
     assert len(every) == 4
     assert households_found("20") == every
-    monkeypatch.setattr(search, "FEW", 2)
+    monkeypatch.setattr(search, "RESOLVE_LIMIT", 2)
     assert households_found("20") == every
     with CaptureQueriesContext(connection) as queries:
         list(search_households(Household.objects.all(), "20"))

@@ -97,6 +97,16 @@ class EstimatedCountPaginator(Paginator):
         return super().count
 
 
+def split_link(link: str, placeholder: str) -> tuple[str, str] | None:
+    """A link built once with ``placeholder`` standing for a value, split around it, so that
+    the link for each value is ``before + value + after``; None unless it appears exactly once
+    (someone typed the placeholder into the URL: build each link the slow way)."""
+    if link.count(placeholder) != 1:
+        return None
+    before, after = link.split(placeholder)
+    return before, after
+
+
 class BigChangeList(ChangeList):
     """Django's changelist with each row's link made from one link built once per page.
 
@@ -113,7 +123,7 @@ class BigChangeList(ChangeList):
             {"preserved_filters": self.preserved_filters, "opts": self.opts},
             super().url_for_result(SimpleNamespace(**{self.pk_attname: self.PLACEHOLDER})),
         )
-        self._link = link.split(self.PLACEHOLDER) if link.count(self.PLACEHOLDER) == 1 else None
+        self._link = split_link(link, self.PLACEHOLDER)
         if self._link is not None:
             # Already in every link: Django's rendering adds nothing more.
             self.preserved_filters = ""
@@ -192,10 +202,11 @@ class ReferenceListFilter(admin.RelatedFieldListFilter):
         link = changelist.get_query_string(
             {self.lookup_kwarg: self.PLACEHOLDER}, [self.lookup_kwarg_isnull]
         )
-        if link.count(self.PLACEHOLDER) != 1:  # the placeholder typed into the URL: slow path
+        parts = split_link(link, self.PLACEHOLDER)
+        if parts is None:
             yield from super().choices(changelist)
             return
-        before, after = link.split(self.PLACEHOLDER)
+        before, after = parts
         yield {
             "selected": self.lookup_val is None and not self.lookup_val_isnull,
             "query_string": changelist.get_query_string(

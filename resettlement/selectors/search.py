@@ -100,14 +100,16 @@ def search_households_counted(
 #: matching member), the matching households are looked up once, as ids, and the list reads
 #: them by id: the admin runs the search twice otherwise (the count, then the page), each time
 #: through the indexes and a join with every household. The ids go in one parameter.
-FEW = 50_000
+RESOLVE_LIMIT = 50_000
 
 
 def _found_ids(by_reference: QuerySet, by_member: QuerySet) -> list[int] | None:
-    """The ids of the households of both queries, when they come from at most ``FEW`` rows
-    (one statement that stops reading after ``FEW + 1`` rows); ``None`` when there are more."""
-    rows = list(by_reference.union(by_member, all=True).values_list("pk", flat=True)[: FEW + 1])
-    if len(rows) > FEW:
+    """The ids of the households of both queries, when they come from at most ``RESOLVE_LIMIT``
+    rows (one statement that stops reading after ``RESOLVE_LIMIT + 1`` rows); ``None`` when there are more."""
+    rows = list(
+        by_reference.union(by_member, all=True).values_list("pk", flat=True)[: RESOLVE_LIMIT + 1]
+    )
+    if len(rows) > RESOLVE_LIMIT:
         return None
     return sorted(set(rows))
 
