@@ -104,8 +104,9 @@ RESOLVE_LIMIT = 50_000
 
 
 def _found_ids(by_reference: QuerySet, by_member: QuerySet) -> list[int] | None:
-    """The ids of the households of both queries, when they come from at most ``RESOLVE_LIMIT``
-    rows (one statement that stops reading after ``RESOLVE_LIMIT + 1`` rows); ``None`` when there are more."""
+    """The ids of the households of both queries, when they come from at most
+    ``RESOLVE_LIMIT`` rows (one statement that stops reading after one more); ``None`` when
+    there are more."""
     rows = list(
         by_reference.union(by_member, all=True).values_list("pk", flat=True)[: RESOLVE_LIMIT + 1]
     )
@@ -119,8 +120,7 @@ class _AnyOf(Lookup):
     PostgreSQL, a JSON list on SQLite. (A parameter per id is slower to send than the query
     is to run for 10,000 ids, and SQLite allows only 32,766.)"""
 
-    lookup_name = "any_of"
-    prepare_rhs = False
+    prepare_rhs = False  # a list of ids, not one value of the column
 
     def _ids(self) -> str:
         return ",".join(str(int(i)) for i in self.rhs)  # ``int`` refuses anything else
