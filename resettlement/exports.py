@@ -60,13 +60,16 @@ class IsoDate(Func):
 
 @dataclass(frozen=True)
 class ExportColumn:
-    """``fixed``: the values come from a fixed set (choices, formatted dates) that never starts
-    with a formula character, so the SQL path skips the escaping expression for speed."""
+    """``fixed``: no value starts with a formula character — choices, formatted dates, and codes
+    the database checks (``models.constraints.formula_safe``) — so the SQL path writes the column
+    without the escaping expression, which counts in a million-row export. ``blank=False``: a
+    value is never the empty string either (dates, checked choices and codes), so no NULLIF."""
 
     code: str
     expression: Expression | F
     numeric: bool = False
     fixed: bool = False
+    blank: bool = True
 
 
 #: A cell that starts with one of ``FORMULA_TRIGGERS`` ("-" first, so it is not a range).
@@ -93,11 +96,8 @@ def _date(field: str) -> IsoDate:
     return IsoDate(F(field))
 
 
-#: Choices and dates: their values never start with a formula character.
-FIXED_PERSON_COLUMNS = frozenset(
+_DATES = frozenset(
     {
-        "household_status",
-        "application_channel",
         "applied_on",
         "decided_on",
         "arrived_on",
@@ -105,29 +105,39 @@ FIXED_PERSON_COLUMNS = frozenset(
         "status_expires_on",
         "residence_permit_on",
         "citizenship_on",
-        "relation",
-        "sex",
-        "birth_date",
-        "birth_date_precision",
-        "document_type",
-        "education",
-        "member_status",
     }
 )
-FIXED_HOUSEHOLD_COLUMNS = frozenset(
-    {
-        "status",
-        "application_channel",
-        "applied_on",
-        "decided_on",
-        "arrived_on",
-        "status_granted_on",
-        "status_expires_on",
-        "residence_permit_on",
-        "citizenship_on",
-        "commission_on",
-    }
-)
+#: Never an empty string: dates (NULL or ISO text), choices that the database keeps to their
+#: values (``models.constraints.one_of``), codes it keeps non-empty, foreign keys to those codes.
+FILLED_PERSON_COLUMNS = _DATES | {
+    "household_reference",
+    "program",
+    "household_status",
+    "origin_country",
+    "destination_region",
+    "relation",
+    "sex",
+    "birth_date",
+    "birth_date_precision",
+    "citizenship",
+    "member_status",
+}
+#: Never starting with a formula character: the filled columns, optional choices, the IIN.
+FIXED_PERSON_COLUMNS = FILLED_PERSON_COLUMNS | {
+    "application_channel",
+    "document_type",
+    "education",
+    "iin",
+}
+FILLED_HOUSEHOLD_COLUMNS = _DATES | {
+    "reference",
+    "program",
+    "status",
+    "origin_country",
+    "destination_region",
+    "commission_on",
+}
+FIXED_HOUSEHOLD_COLUMNS = FILLED_HOUSEHOLD_COLUMNS | {"application_channel"}
 
 
 def person_export_columns() -> list[ExportColumn]:
@@ -170,7 +180,15 @@ def person_export_columns() -> list[ExportColumn]:
     columns = []
     for code in PERSON_COLUMNS:
         expression, numeric = expressions.get(code, (F(code), False))
-        columns.append(ExportColumn(code, expression, numeric, fixed=code in FIXED_PERSON_COLUMNS))
+        columns.append(
+            ExportColumn(
+                code,
+                expression,
+                numeric,
+                fixed=code in FIXED_PERSON_COLUMNS,
+                blank=code not in FILLED_PERSON_COLUMNS,
+            )
+        )
     return columns
 
 
@@ -243,8 +261,15 @@ def household_export_columns() -> list[ExportColumn]:
     columns = []
     for code in HOUSEHOLD_COLUMNS:
         expression, numeric = expressions.get(code, (F(code), False))
-        fixed = code in FIXED_HOUSEHOLD_COLUMNS
-        columns.append(ExportColumn(code, expression, numeric, fixed=fixed))
+        columns.append(
+            ExportColumn(
+                code,
+                expression,
+                numeric,
+                fixed=code in FIXED_HOUSEHOLD_COLUMNS,
+                blank=code not in FILLED_HOUSEHOLD_COLUMNS,
+            )
+        )
     return columns
 
 
@@ -270,8 +295,11 @@ PAYMENT_COLUMNS: tuple[str, ...] = (
     "payment_reference",
     "reversal_of",
 )
-#: Choices and dates.
-FIXED_PAYMENT_COLUMNS = frozenset({"period", "state", "paid_on"})
+#: As for persons: checked codes and choices, and dates.
+FILLED_PAYMENT_COLUMNS = frozenset(
+    {"household_reference", "program", "destination_region", "period", "state", "paid_on"}
+)
+FIXED_PAYMENT_COLUMNS = FILLED_PAYMENT_COLUMNS
 
 
 def payment_export_columns() -> list[ExportColumn]:
@@ -298,8 +326,15 @@ def payment_export_columns() -> list[ExportColumn]:
     columns = []
     for code in PAYMENT_COLUMNS:
         expression, numeric = expressions.get(code, (F(code), False))
-        fixed = code in FIXED_PAYMENT_COLUMNS
-        columns.append(ExportColumn(code, expression, numeric, fixed=fixed))
+        columns.append(
+            ExportColumn(
+                code,
+                expression,
+                numeric,
+                fixed=code in FIXED_PAYMENT_COLUMNS,
+                blank=code not in FILLED_PAYMENT_COLUMNS,
+            )
+        )
     return columns
 
 
@@ -335,7 +370,10 @@ def _aliased(columns: list[ExportColumn], sql_escape: bool) -> dict[str, Express
     for i, column in enumerate(columns):
         expression = column.expression
         if sql_escape and not column.numeric:
-            expression = NullIf(expression, Value("")) if column.fixed else escaped(expression)
+            if not column.fixed:
+                expression = escaped(expression)
+            elif column.blank:
+                expression = NullIf(expression, Value(""))
         result[f"c{i:02d}"] = expression
     return result
 

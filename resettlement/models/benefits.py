@@ -21,6 +21,7 @@ from simple_history.models import HistoricalRecords
 
 from ..enums import CaseStatus
 from .cases import Household, Person
+from .constraints import one_of
 from .reference import Program, Region
 
 
@@ -423,6 +424,7 @@ class Payment(models.Model):
             ("record_payments", _("Can record payments as paid and reverse paid payments")),
         ]
         constraints = [
+            one_of("state", PaymentState, "payment_state_valid"),
             models.UniqueConstraint(
                 fields=["grant", "period"],
                 condition=Q(person__isnull=True, reversal_of__isnull=True, state__in=LIVE_STATES),

@@ -23,6 +23,7 @@ from ..enums import (
 )
 from ..text import normalise_document_number, search_key, transliterate
 from ..validators import validate_iin
+from .constraints import formula_safe, one_of
 from .reference import Country, Program, Region
 
 
@@ -199,6 +200,11 @@ class Household(models.Model):
             models.CheckConstraint(
                 condition=~Q(reference=""), name="household_reference_not_empty"
             ),
+            formula_safe("reference", "household_reference_plain", blank=True),
+            one_of("status", CaseStatus, "household_status_valid"),
+            one_of(
+                "application_channel", ApplicationChannel, "household_channel_valid", blank=True
+            ),
             _dates_in_order(
                 "applied_on",
                 "decided_on",
@@ -330,6 +336,13 @@ class Person(models.Model):
                 name="person_has_a_surname",
                 violation_error_message=_("Enter the surname in Cyrillic or in Latin script."),
             ),
+            formula_safe("iin", "person_iin_plain", blank=True),
+            one_of("relation", Relation, "person_relation_valid"),
+            one_of("sex", Sex, "person_sex_valid"),
+            one_of("birth_date_precision", DatePrecision, "person_birth_precision_valid"),
+            one_of("member_status", MemberStatus, "person_member_status_valid"),
+            one_of("document_type", DocumentType, "person_document_type_valid", blank=True),
+            one_of("education", Education, "person_education_valid", blank=True),
         ]
         indexes = [
             models.Index(fields=["iin"], name="person_iin"),

@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from ..enums import RegionLevel
 from ..text import search_key
+from .constraints import formula_safe
 
 
 def name_search_key(obj: object) -> str:
@@ -73,6 +74,7 @@ class Program(TranslatedNameMixin):
         ordering = ["code"]
         verbose_name = _("program")
         verbose_name_plural = _("programs")
+        constraints = [formula_safe("code", "program_code_plain")]
 
 
 class Country(TranslatedNameMixin):
@@ -84,6 +86,7 @@ class Country(TranslatedNameMixin):
         ordering = ["name_en"]
         verbose_name = _("country")
         verbose_name_plural = _("countries")
+        constraints = [formula_safe("code", "country_code_plain")]
 
 
 class Region(TranslatedNameMixin):
@@ -110,6 +113,7 @@ class Region(TranslatedNameMixin):
         verbose_name = _("region")
         verbose_name_plural = _("regions")
         constraints = [
+            formula_safe("code", "region_code_plain"),
             models.CheckConstraint(
                 condition=Q(level=RegionLevel.COUNTRY, parent__isnull=True)
                 | (~Q(level=RegionLevel.COUNTRY) & Q(parent__isnull=False)),
