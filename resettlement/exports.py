@@ -12,10 +12,11 @@ byte-identical files.
 """
 
 from collections.abc import Iterable, Iterator
+from contextlib import closing
 from dataclasses import dataclass
 
 import psycopg
-from django.db import connection
+from django.db import connections
 from django.db.models import (
     Case,
     CharField,
@@ -33,6 +34,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Collate, Concat, NullIf, Substr
 from django.db.models.lookups import Exact, GreaterThanOrEqual, Regex
 from django.http import HttpRequest, StreamingHttpResponse
+from psycopg import pq
 
 from .csv_format import FORMULA_TRIGGERS, PERSON_COLUMNS, CsvDialect, csv_writer, escape_cell
 from .enums import DatePrecision, Relation
@@ -391,7 +393,7 @@ def queryset_lines(
     """
     header = [c.code for c in columns]
     if use_copy is None:
-        use_copy = connection.vendor == "postgresql"
+        use_copy = connections[queryset.db].vendor == "postgresql"
     if use_copy:
         return _copy_lines(queryset, columns, header, dialect)
     aliases = _aliased(columns, sql_escape=False)
@@ -410,24 +412,73 @@ def _copy_lines(
 ) -> Iterator[str | bytes]:
     yield from _lines(header, [], dialect)
     aliases = _aliased(columns, sql_escape=True)
-    sql, params = queryset.annotate(**aliases).values_list(*aliases).query.sql_with_params()
-    with connection.cursor() as cursor:
-        raw = cursor.cursor
+    query = queryset.annotate(**aliases).values_list(*aliases).query
+    sql, params = query.get_compiler(using=queryset.db).as_sql()
+    with connections[queryset.db].cursor() as cursor:
+        raw = cursor.cursor.connection
         # COPY takes no bind parameters: let psycopg quote them into the statement.
-        statement = psycopg.ClientCursor(raw.connection).mogrify(sql, params)
+        statement = psycopg.ClientCursor(raw).mogrify(sql, params)
         delimiter = "';'" if dialect.delimiter == ";" else "','"
         copy_sql = f"COPY ({statement}) TO STDOUT WITH (FORMAT csv, DELIMITER {delimiter})"
         buffer = bytearray()
-        with raw.copy(copy_sql) as copy:
-            for row in copy:
+        # Closed explicitly when the client goes away, so the COPY is cancelled at once.
+        with closing(copy_out(raw, copy_sql)) as rows:
+            for row in rows:
                 # PostgreSQL sends one row per message, ending in LF; the CSV files use CRLF.
                 buffer += row
-                buffer[-1:] = b"\r\n"
+                buffer[-1] = 13  # CR
+                buffer.append(10)  # LF
                 if len(buffer) >= COPY_CHUNK:
                     yield bytes(buffer)
                     buffer.clear()
         if buffer:
             yield bytes(buffer)
+
+
+def copy_out(raw: psycopg.Connection, statement: str) -> Iterator[memoryview]:
+    """The rows of ``COPY … TO STDOUT``, read from libpq one blocking call per row.
+
+    psycopg's ``Copy`` reads each row through a generator and its wait loop: in a million-row
+    export that was most of the serving worker's CPU, which shares two cores with PostgreSQL
+    and the client. If the reader stops early (the client went away), the rest of the COPY is
+    cancelled and drained, so the connection goes back to Django ready for the next query.
+    """
+    pgconn = raw.pgconn
+    pgconn.send_query(statement.encode(raw.info.encoding))
+    result = pgconn.get_result()
+    if result is None or result.status != pq.ExecStatus.COPY_OUT:
+        _finish(pgconn)
+        raise _error(raw, result)
+    done = False
+    try:
+        while True:
+            size, data = pgconn.get_copy_data(0)  # blocks; -1 at the end (an error raises)
+            if size < 0:
+                break
+            yield data
+        done = True
+    finally:
+        if not done:
+            raw.cancel_safe()
+            while pgconn.get_copy_data(0)[0] >= 0:
+                pass
+        final = _finish(pgconn)
+    if final is None or final.status != pq.ExecStatus.COMMAND_OK:
+        raise _error(raw, final)
+
+
+def _finish(pgconn: pq.abc.PGconn) -> pq.abc.PGresult | None:
+    """Read the statement's remaining results (libpq needs them read); returns the first."""
+    first = pgconn.get_result()
+    while pgconn.get_result() is not None:
+        pass
+    return first
+
+
+def _error(raw: psycopg.Connection, result: pq.abc.PGresult | None) -> psycopg.Error:
+    if result is None:
+        return psycopg.OperationalError("COPY ended without a result")
+    return psycopg.errors.error_from_result(result, encoding=raw.info.encoding)
 
 
 def csv_response(lines: Iterable[str | bytes], filename: str) -> StreamingHttpResponse:
@@ -450,7 +501,13 @@ def personal_data_response(
     dialect: CsvDialect,
     filters: dict,
 ) -> StreamingHttpResponse:
-    """Log the export (with its row count, by one COUNT query) and stream the file."""
+    """Log the export (with its row count, by one COUNT query) and stream the file.
+
+    The rows are read on the database the view reads from (the replica inside a report view,
+    ``tracker.db_router``), bound here: they are streamed after the view has returned, and the
+    access log's write would otherwise send them to the primary.
+    """
+    queryset = queryset.using(queryset.db)
     log_access(
         request=request, kind="export", what=what, filters=filters, row_count=queryset.count()
     )

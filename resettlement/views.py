@@ -17,6 +17,8 @@ from django.utils.functional import Promise
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from tracker.db_router import reads_from_replica
+
 from . import charts
 from .csv_format import CsvDialect
 from .enums import CaseStatus
@@ -322,6 +324,7 @@ def report_index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required(VIEW_REPORTS, raise_exception=True)
+@reads_from_replica
 def report(request: HttpRequest, name: str) -> HttpResponse:
     spec = REPORTS.get(name)
     if spec is None:
@@ -361,6 +364,7 @@ def _export_filter(request: HttpRequest) -> ExportFilter:
 
 @login_required
 @permission_required(EXPORT_PERSONAL_DATA, raise_exception=True)
+@reads_from_replica
 def export_households(request: HttpRequest) -> HttpResponse:
     filterset = _export_filter(request)
     if not filterset.is_valid():
@@ -377,6 +381,7 @@ def export_households(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required(EXPORT_PERSONAL_DATA, raise_exception=True)
+@reads_from_replica
 def export_persons(request: HttpRequest) -> HttpResponse:
     filterset = _export_filter(request)
     if not filterset.is_valid():
@@ -398,6 +403,7 @@ def export_persons(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required(EXPORT_PERSONAL_DATA, raise_exception=True)
+@reads_from_replica
 def export_payments(request: HttpRequest) -> HttpResponse:
     """Every ledger line of the visible, filtered households (``exports.PAYMENT_COLUMNS``)."""
     filterset = PaymentExportFilter(

@@ -1,16 +1,17 @@
 """Reports and exports read from the replica until the first write; everything else from the primary.
 
 With ``DATABASE_REPLICA_URL`` set (CI sets it), the ``replica`` alias is a test mirror of the
-default database, so these tests run the router against one real database.
+default database, so these tests run the router against one real database (``conftest.py``
+lets the alias share the primary's connection, as Django's own test cases do).
 """
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connections
 from django.test import RequestFactory
 
-from resettlement.models import Country, Program
+from resettlement.models import AccessLog, Country, Program
+from tests.reports_fixtures import family, household, kz, user_with
 from tracker.db_router import (
     PinToPrimaryMiddleware,
     PrimaryReplicaRouter,
@@ -21,19 +22,6 @@ from tracker.db_router import (
 pytestmark = pytest.mark.django_db
 
 READ_ALIAS = "replica" if "replica" in settings.DATABASES else "default"
-
-
-@pytest.fixture(autouse=True)
-def replica_shares_the_test_connection(db):
-    """Like a test mirror in Django's own test cases: the replica alias uses the primary's
-    connection, so it sees the test's uncommitted rows (and opens no second session)."""
-    if "replica" not in settings.DATABASES:
-        yield
-        return
-    original = connections["replica"]
-    connections["replica"] = connections["default"]
-    yield
-    connections["replica"] = original
 
 
 def test_it_reads_from_the_primary_outside_reports():
@@ -80,3 +68,63 @@ def test_it_migrates_the_primary_only():
 
     assert router.allow_migrate("default", "resettlement") is True
     assert router.allow_migrate("replica", "resettlement") is False
+
+
+class RecordingRouter(PrimaryReplicaRouter):
+    """The tracker's router, noting where each read went."""
+
+    reads: list[tuple[str, str]] = []
+
+    def db_for_read(self, model, **hints):
+        alias = super().db_for_read(model, **hints)
+        self.reads.append((model._meta.label, alias))
+        return alias
+
+
+@pytest.fixture
+def reads(settings):
+    RecordingRouter.reads = []
+    settings.DATABASE_ROUTERS = ["tests.test_db_router.RecordingRouter"]
+    return RecordingRouter.reads
+
+
+@pytest.fixture
+def analyst(client, django_user_model):
+    user = user_with(django_user_model, "analyst", "view_reports", "export_personal_data")
+    client.force_login(user)
+    return client
+
+
+def app_reads(reads: list[tuple[str, str]]) -> set[str]:
+    return {alias for label, alias in reads if label.startswith("resettlement.")}
+
+
+def test_a_report_page_reads_the_register_from_the_replica(analyst, reads):
+    family(household(kz(), "KZ-55", status="settled"), 3)
+    reads.clear()
+
+    response = analyst.get("/reports/overview/")
+
+    assert response.status_code == 200
+    assert app_reads(reads) == {READ_ALIAS}
+    # Who is signed in and what they may do is read from the primary (before the view).
+    assert {alias for label, alias in reads if label == "auth.User"} == {"default"}
+
+
+def test_an_export_streams_from_the_replica_and_logs_on_the_primary(analyst, reads):
+    family(household(kz(), "KZ-55", status="settled"), 3)
+    reads.clear()
+
+    response = analyst.get("/exports/persons.csv")
+    rows = b"".join(response.streaming_content).decode().splitlines()
+
+    assert len(rows) == 1 + 3
+    assert ("resettlement.Person", READ_ALIAS) in reads
+    assert AccessLog.objects.using("default").filter(what="persons.csv", row_count=3).exists()
+
+
+def test_the_admin_reads_from_the_primary(analyst, reads, django_user_model):
+    analyst.force_login(django_user_model.objects.create_superuser("root"))
+
+    assert analyst.get("/admin/resettlement/household/").status_code == 200
+    assert app_reads(reads) == {"default"}

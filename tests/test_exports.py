@@ -3,10 +3,12 @@ refused users, query counts, the admin action, and the same file from SQLite and
 
 import datetime as dt
 
+import psycopg
 import pytest
 from django.db import connection
 from django.urls import reverse
 
+from resettlement import exports
 from resettlement.csv_format import EXCEL, PERSON_COLUMNS, PLAIN, unescape_cell
 from resettlement.exports import HOUSEHOLD_COLUMNS, person_export_columns, queryset_lines
 from resettlement.models import AccessLog, Group, Household, Person
@@ -257,6 +259,43 @@ def test_it_gives_the_same_file_through_copy_as_through_python(family):
 
         assert copied == written
         assert copied.count(b"\r\n") >= Person.objects.count() + 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
+def test_an_export_abandoned_midway_leaves_the_connection_ready(family, monkeypatch):
+    """A client that goes away mid-download: the rest of the COPY is cancelled and drained, and
+    the same (persistent) connection runs the next query."""
+    build_world()
+    monkeypatch.setattr(exports, "COPY_CHUNK", 1)  # one chunk per row
+    people = Person.objects.order_by("household_id", "pk")
+    lines = queryset_lines(people, person_export_columns(), PLAIN, use_copy=True)
+    header, first_row = next(lines), next(lines)
+    lines.close()
+
+    assert header.startswith("person_id,")
+    assert first_row.endswith(b"\r\n")
+    assert first_row.count(b"\r\n") == 1
+    assert Person.objects.filter(pk__in=people.values("pk")).count() == people.count() > 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY needs PostgreSQL")
+def test_a_failing_copy_raises_and_leaves_the_connection_ready(db):
+    with connection.cursor() as cursor:
+        raw = cursor.cursor.connection
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            list(
+                exports.copy_out(
+                    raw,
+                    "COPY (SELECT 1 / (count(*) - count(*)) FROM resettlement_program) TO STDOUT",
+                )
+            )
+        with pytest.raises(psycopg.errors.UndefinedTable):
+            list(exports.copy_out(raw, "COPY (SELECT * FROM no_such_table) TO STDOUT"))
+    assert Household.objects.count() >= 0
+    assert [
+        bytes(row)
+        for row in exports.copy_out(raw, "COPY (SELECT 1, 'a') TO STDOUT WITH (FORMAT csv)")
+    ] == [b"1,a\n"]
 
 
 def test_it_escapes_each_edge_cell_as_escape_cell_does(exporter_client, family):

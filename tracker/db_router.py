@@ -17,6 +17,7 @@ migrations run on the primary only (the replica gets them by replication).
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import wraps
 
 from django.conf import settings
 from django.db.models import Model
@@ -41,6 +42,19 @@ def use_replica() -> Iterator[None]:
         yield
     finally:
         _replica_wanted.reset(wanted)
+
+
+def reads_from_replica(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Run a report or export view inside :func:`use_replica` (put it under the access checks,
+    which read the user from the primary). A streamed export binds its rows' alias in the view
+    (``exports.personal_data_response``): the rows are read after the view has returned."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        with use_replica():
+            return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 @contextmanager
