@@ -12,7 +12,7 @@ byte-identical files.
 """
 
 from collections.abc import Iterable, Iterator
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 
 import psycopg
@@ -459,7 +459,9 @@ def copy_out(raw: psycopg.Connection, statement: str) -> Iterator[memoryview]:
         done = True
     finally:
         if not done:
-            raw.cancel_safe()
+            # Without a cancel the rest is read and dropped below all the same.
+            with suppress(psycopg.Error):
+                raw.cancel_safe()
             while pgconn.get_copy_data(0)[0] >= 0:
                 pass
         final = _finish(pgconn)
