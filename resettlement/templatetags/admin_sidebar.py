@@ -17,8 +17,8 @@ from django.utils.safestring import SafeString
 
 register = template.Library()
 
-#: Rendered sidebars by key. Keys differ by language, permission set and current model: a few
-#: dozen in practice; the cache is emptied if it ever holds more than this.
+#: Rendered sidebars by key, per worker. Keys differ by language, the models a role may see and
+#: the page's model: a few hundred at most; the cache is emptied if it ever holds more.
 MAX_ENTRIES = 512
 _rendered: dict[tuple, SafeString] = {}
 
