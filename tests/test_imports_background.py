@@ -1,16 +1,24 @@
-"""Large imports are written in a background thread; the batch's page shows the progress."""
+"""Large imports are written in a background thread; the batch's page shows the progress, and
+an import cut off by a restart can be confirmed again."""
+
+import datetime as dt
+import threading
 
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, connections, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from resettlement.csv_format import PERSON_COLUMNS
 from resettlement.models import Household, ImportBatch, ImportStatus, Person, Program, profile_for
 from resettlement.services.imports import (
+    START_GRACE,
     background_thread,
     create_batch,
     progress_key,
+    recover_interrupted,
     start_commit_in_background,
 )
 
@@ -96,7 +104,9 @@ def test_it_imports_a_large_file_in_the_background_and_shows_the_result(client, 
 
 def test_it_shows_the_progress_of_a_running_import_and_refreshes(client, clerk):
     batch = upload(client, new_families(5))
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.IMPORTING)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportStatus.IMPORTING, claimed_at=timezone.now()
+    )
     from django.core.cache import cache
 
     cache.set(progress_key(batch.pk), 3)
@@ -111,7 +121,9 @@ def test_it_shows_the_progress_of_a_running_import_and_refreshes(client, clerk):
 
 def test_it_writes_nothing_on_a_second_confirmation(client, clerk):
     batch = upload(client, new_families(4))
-    ImportBatch.objects.filter(pk=batch.pk).update(status=ImportStatus.IMPORTING)
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportStatus.IMPORTING, claimed_at=timezone.now()
+    )
 
     again = client.post(reverse("admin:resettlement_importbatch_confirm", args=[batch.pk]))
     batch.refresh_from_db()
@@ -156,3 +168,71 @@ def test_it_records_a_failure_in_the_thread_and_writes_nothing(client, clerk):
     assert (Household.objects.count(), Person.objects.count()) == (0, 0)
     page = client.get(reverse("admin:resettlement_importbatch_change", args=[batch.pk]))
     assert "Importing…" not in page.content.decode()
+
+
+def cut_off(batch: ImportBatch, claimed_ago: dt.timedelta) -> None:
+    """The batch as a server restart leaves it: claimed, no thread, nothing written."""
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=ImportStatus.IMPORTING, claimed_at=timezone.now() - claimed_ago, rows_done=0
+    )
+
+
+def test_an_import_cut_off_by_a_restart_can_be_confirmed_again(client, clerk):
+    batch = upload(client, new_families(3))
+    cut_off(batch, START_GRACE * 2)
+
+    page = client.get(reverse("admin:resettlement_importbatch_change", args=[batch.pk]))
+    batch.refresh_from_db()
+
+    text = page.content.decode()
+    assert batch.status == ImportStatus.READY
+    assert "This import was cut off before it finished" in text
+    assert "Confirm and import" in text
+    assert "Importing…" not in text
+
+    client.post(reverse("admin:resettlement_importbatch_confirm", args=[batch.pk]))
+    finish(batch)
+    assert batch.status == ImportStatus.COMMITTED
+    assert Person.objects.count() == 3
+
+
+def test_a_just_claimed_import_is_left_to_start(client, clerk):
+    batch = upload(client, new_families(3))
+    cut_off(batch, START_GRACE / 2)
+
+    page = client.get(reverse("admin:resettlement_importbatch_change", args=[batch.pk]))
+    batch.refresh_from_db()
+
+    assert batch.status == ImportStatus.IMPORTING
+    assert "Importing…" in page.content.decode()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
+def test_a_running_import_is_never_taken_for_a_cut_off_one(client, clerk):
+    """A long import in another worker holds the batch's row lock for its whole transaction."""
+    batch = upload(client, new_families(3))
+    cut_off(batch, START_GRACE * 10)
+    holding, release = threading.Event(), threading.Event()
+
+    def other_worker() -> None:
+        try:
+            with transaction.atomic():
+                ImportBatch.objects.select_for_update().get(pk=batch.pk)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=other_worker)
+    worker.start()
+    try:
+        assert holding.wait(timeout=30)
+        assert recover_interrupted(batch) is False
+        batch.refresh_from_db()
+        assert batch.status == ImportStatus.IMPORTING
+    finally:
+        release.set()
+        worker.join(timeout=30)
+    # Once that transaction is gone (the worker died), the batch can be confirmed again.
+    assert recover_interrupted(batch) is True
+    assert batch.status == ImportStatus.READY

@@ -36,6 +36,7 @@ from ..services.imports import (
     commit_batch,
     create_batch,
     max_bytes,
+    recover_interrupted,
     rows_done,
     start_commit_in_background,
 )
@@ -139,6 +140,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
     ):
         self._check(request)
         batch = get_object_or_404(ImportBatch.objects.select_related("created_by"), pk=object_id)
+        self._recover(request, batch)
         summary = batch.summary or {}
         context = {
             **self.admin_site.each_context(request),
@@ -155,6 +157,17 @@ class ImportBatchAdmin(admin.ModelAdmin):
             "rows_done": rows_done(batch),
         }
         return TemplateResponse(request, "admin/resettlement/importbatch/preview.html", context)
+
+    def _recover(self, request: HttpRequest, batch: ImportBatch) -> None:
+        if recover_interrupted(batch):
+            self.message_user(
+                request,
+                _(
+                    "This import was cut off before it finished (the server restarted); "
+                    "nothing of it was written. Confirm it again to import the file."
+                ),
+                messages.WARNING,
+            )
 
     def confirm_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
         self._check(request)

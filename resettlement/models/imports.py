@@ -46,6 +46,8 @@ class ImportBatch(models.Model):
         blank=True,
         related_name="+",
     )
+    #: When a background import claimed the batch (status ``importing``).
+    claimed_at = models.DateTimeField(_("import started at"), null=True, blank=True, editable=False)
     committed_at = models.DateTimeField(_("imported at"), null=True, blank=True)
     committed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -1389,7 +1389,7 @@ def start_commit_in_background(
     ):
         return None
     claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.READY).update(
-        status=ImportStatus.IMPORTING, rows_done=0
+        status=ImportStatus.IMPORTING, rows_done=0, claimed_at=timezone.now()
     )
     if not claimed:
         return None
@@ -1413,6 +1413,41 @@ _threads: dict[int, threading.Thread] = {}
 def background_thread(batch_pk: int) -> threading.Thread | None:
     """The thread writing this batch, while it runs (tests join it)."""
     return _threads.get(batch_pk)
+
+
+#: How long a claimed import may take to start its transaction, which locks the batch's row.
+START_GRACE = dt.timedelta(minutes=1)
+
+
+def recover_interrupted(batch: ImportBatch) -> bool:
+    """Put a batch left ``importing`` by an import that died (the server restarted, a worker
+    was killed) back to ``ready``, so it can be confirmed again; returns whether it did.
+
+    Nothing of such an import was written: it runs in one transaction, which holds the batch's
+    row lock (``commit_batch``) until it commits or rolls back. So a batch that says
+    ``importing``, was claimed more than :data:`START_GRACE` ago, has no thread in this process
+    and whose row no transaction holds is no longer being imported. (SQLite has no row locks:
+    there only this process's own threads are seen, as with the development server.)
+    """
+    if batch.status != ImportStatus.IMPORTING or background_thread(batch.pk) is not None:
+        return False
+    if batch.claimed_at is not None and timezone.now() - batch.claimed_at < START_GRACE:
+        return False
+    with transaction.atomic():
+        free = (
+            ImportBatch.objects.select_for_update(skip_locked=True)
+            .filter(pk=batch.pk, status=ImportStatus.IMPORTING)
+            .first()
+        )
+        if free is None:  # a running import holds it (or it has just finished)
+            return False
+        free.status = ImportStatus.READY
+        free.rows_done = 0
+        free.claimed_at = None
+        free.save(update_fields=["status", "rows_done", "claimed_at"])
+    cache.delete(progress_key(batch.pk))
+    batch.refresh_from_db()
+    return True
 
 
 def _commit_in_thread(batch_pk: int, user: User, language: str | None) -> None:
