@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from resettlement.csv_format import PERSON_COLUMNS
 from resettlement.models import (
@@ -16,6 +17,7 @@ from resettlement.models import (
     Person,
     StatusChange,
 )
+from resettlement.services import imports
 from resettlement.services.cases import case_transition
 from resettlement.services.imports import commit_batch, create_batch
 from resettlement.validators import make_iin
@@ -510,6 +512,56 @@ def test_it_looks_up_likely_duplicates_in_the_same_queries_for_2_or_8_namesakes(
     # The second file also finds the person the first one imported.
     assert (few[1], many[1]) == (2, 9)
     assert few[0] == many[0]
+
+
+def test_it_queues_the_same_new_person_twice_in_one_file_for_review(admin_user, admin_client):
+    rows = [
+        header(),
+        blank_row(household_reference="NEW-1", surname="Сейткали", given_name="Марат",
+                  birth_date="14.06.1980"),
+        blank_row(household_reference="NEW-2", surname="Сейткали", given_name="Марат",
+                  birth_date="1980"),  # only the year: still the same person, likely
+        blank_row(household_reference="NEW-3", surname="Сейткали", given_name="Марат",
+                  birth_date="1981"),
+        blank_row(household_reference="NEW-4", surname="Сейткали", given_name="Данияр",
+                  birth_date="14.06.1980"),
+    ]  # fmt: skip
+
+    batch = upload(rows, user=admin_user)
+
+    listed = [(d["line"], d["reason"], d["other_line"]) for d in batch.summary["duplicates"]]
+    assert listed == [(3, "Same name and date or year of birth", 2)]
+    page = admin_client.get(reverse("admin:resettlement_importbatch_change", args=[batch.pk]))
+    assert "line 2 of this file: Сейткали Марат (14.06.1980)" in page.content.decode()
+
+    commit_batch(batch=batch, user=admin_user)
+
+    assert Person.objects.filter(surname="Сейткали").count() == 4
+    pair = DuplicateCandidate.objects.get()
+    assert (pair.person.birth_date, pair.other.birth_date) == (
+        dt.date(1980, 1, 1),
+        dt.date(1980, 6, 14),
+    )
+    assert (pair.reason, pair.status, pair.batch) == ("name_birth", "open", batch)
+
+
+def test_it_finds_the_same_new_person_in_different_parts_of_a_long_file(admin_user, monkeypatch):
+    monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
+    rows = [header()] + [
+        blank_row(household_reference=f"NEW-{n}", surname="Сейткали", given_name=name,
+                  birth_date="1980")
+        for n, name in enumerate(["Марат", "Данияр", "Болат", "Айдос", "Марат"])
+    ]  # fmt: skip
+
+    batch = upload(rows, user=admin_user)
+    commit_batch(batch=batch, user=admin_user)
+
+    assert [(d["line"], d["other_line"], d["other_name"]) for d in batch.summary["duplicates"]] == [
+        (6, 2, "Сейткали Марат (1980)")
+    ]
+    pair = DuplicateCandidate.objects.get()
+    marats = Person.objects.filter(given_name="Марат").order_by("pk")
+    assert (pair.other, pair.person) == tuple(marats)
 
 
 # --- the command -------------------------------------------------------------------------------

@@ -417,6 +417,52 @@ def _people_named(wanted: list[tuple[str, int]], *, fields: tuple[str, ...] = ()
     return list(people.only(*fields) if fields else people)
 
 
+@dataclass(slots=True)
+class _NewPerson:
+    """A new person of an earlier row, as the look-up of likely duplicates within the file
+    needs it: while its chunk is checked and written the person itself, then only its id (set
+    by the write) and names, so a long file does not keep every person in memory."""
+
+    line: int
+    birth: dt.date
+    precision: str
+    person: Person | None
+    names: tuple[str, str, str, str] = ("", "", "", "")
+    person_id: int | None = None
+
+    @property
+    def pk(self) -> int | None:
+        return self.person.pk if self.person is not None else self.person_id
+
+    @property
+    def display(self) -> str:
+        """As :func:`_display_name` (only for the few that are listed)."""
+        if self.person is not None:
+            return _display_name(self.person)
+        surname, given_name, surname_latin, given_name_latin = self.names
+        return _display_name(
+            Person(
+                surname=surname,
+                given_name=given_name,
+                surname_latin=surname_latin,
+                given_name_latin=given_name_latin,
+                birth_date=self.birth,
+                birth_date_precision=self.precision,
+            )
+        )
+
+    def let_go(self) -> None:
+        person = self.person
+        self.names = (
+            person.surname,
+            person.given_name,
+            person.surname_latin,
+            person.given_name_latin,
+        )
+        self.person_id = person.pk
+        self.person = None
+
+
 def _same_birth(a_date, a_precision, b_date, b_precision) -> bool:
     if not a_date or not b_date:
         return False
@@ -474,6 +520,9 @@ class _Importer:
         self.seen_person_ids: dict[int, int] = {}
         self.seen_iins: dict[str, int] = {}
         self.seen_documents: dict[str, int] = {}
+        #: The new people of earlier rows by name key, for likely duplicates within the file.
+        self.new_by_name: dict[str, list[_NewPerson]] = {}
+        self.new_this_chunk: list[_NewPerson] = []
         self.created_person_ids: set[int] = set()
         self.created_household_ids: set[int] = set()
         self.touched_household_ids: set[int] = set()
@@ -537,6 +586,9 @@ class _Importer:
             self._write(new_people, updated_people)
         elif not self.commit:
             self.result.persons_created += len(new_people)
+        for entry in self.new_this_chunk:
+            entry.let_go()  # keep its id and name, not the whole person, for the next chunks
+        self.new_this_chunk = []
         if self.progress:
             self.progress(self.result.rows)
 
@@ -1027,6 +1079,7 @@ class _Importer:
         if person is None:
             new = Person(**self._person_values(v))
             duplicates = self._duplicates(row, new, lookups)
+            duplicates += self._duplicates_in_file(row, new)
             new_people.append((row, new, duplicates, plan))
             self._change(row.line, "create", "person", lambda: _display_name(new), {})
             return
@@ -1104,6 +1157,36 @@ class _Importer:
                 )
         return list(found.values())
 
+    def _duplicates_in_file(self, row: _Row, new: Person) -> list[tuple[_NewPerson, str]]:
+        """Earlier rows of this file that are likely the same new person, by name and birth
+        (the same IIN or document number twice is an error, checked apart). Both rows are
+        imported and the pair is queued for review, as with a likely duplicate on record."""
+        key = row.values.get("name_key")
+        if not key or new.birth_date is None:
+            return []
+        found = []
+        earlier_rows = self.new_by_name.setdefault(key, [])
+        for earlier in earlier_rows:
+            if _same_birth(
+                new.birth_date, new.birth_date_precision, earlier.birth, earlier.precision
+            ):
+                found.append((earlier, DuplicateReason.NAME_BIRTH))
+                if len(self.result.duplicates) < MAX_LISTED:
+                    self.result.duplicates.append(
+                        {
+                            "line": row.line,
+                            "name": _display_name(new),
+                            "reason": str(DuplicateReason.NAME_BIRTH.label),
+                            "other_id": None,
+                            "other_line": earlier.line,
+                            "other_name": earlier.display,
+                        }
+                    )
+        entry = _NewPerson(row.line, new.birth_date, new.birth_date_precision, new)
+        earlier_rows.append(entry)
+        self.new_this_chunk.append(entry)
+        return found
+
     def _change(
         self, line: int, action: str, kind: str, what: str | Callable[[], str], fields: dict
     ) -> None:
@@ -1145,7 +1228,7 @@ class _Importer:
                     create_objects(
                         [
                             DuplicateCandidate(
-                                person=person, other=other, reason=reason, batch=self.batch
+                                person=person, other_id=other.pk, reason=reason, batch=self.batch
                             )
                             for _row, person, duplicates, _plan in new_people
                             for other, reason in duplicates
