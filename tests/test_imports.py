@@ -545,6 +545,27 @@ def test_it_queues_the_same_new_person_twice_in_one_file_for_review(admin_user, 
     assert (pair.reason, pair.status, pair.batch) == ("name_birth", "open", batch)
 
 
+def test_a_name_repeated_in_a_file_gives_one_pair_per_repeat(admin_user):
+    rows = [header()] + [
+        blank_row(household_reference=f"NEW-{n}", surname="Сейткали", given_name="Марат",
+                  birth_date="1980")
+        for n in range(5)
+    ]  # fmt: skip
+
+    batch = upload(rows, user=admin_user)
+    commit_batch(batch=batch, user=admin_user)
+
+    assert [(d["line"], d["other_line"]) for d in batch.summary["duplicates"]] == [
+        (3, 2),
+        (4, 2),
+        (5, 2),
+        (6, 2),
+    ]
+    first = Person.objects.filter(given_name="Марат").order_by("pk").first()
+    assert set(DuplicateCandidate.objects.values_list("other", flat=True)) == {first.pk}
+    assert DuplicateCandidate.objects.count() == 4
+
+
 def test_it_finds_the_same_new_person_in_different_parts_of_a_long_file(admin_user, monkeypatch):
     monkeypatch.setattr(imports, "CHUNK_ROWS", 2)
     rows = [header()] + [

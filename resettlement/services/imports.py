@@ -1158,9 +1158,10 @@ class _Importer:
         return list(found.values())
 
     def _duplicates_in_file(self, row: _Row, new: Person) -> list[tuple[_NewPerson, str]]:
-        """Earlier rows of this file that are likely the same new person, by name and birth
-        (the same IIN or document number twice is an error, checked apart). Both rows are
-        imported and the pair is queued for review, as with a likely duplicate on record."""
+        """The first earlier row of this file that is likely the same new person, by name and
+        birth (the same IIN or document number twice is an error, checked apart). Both rows are
+        imported and the pair is queued for review, as with a likely duplicate on record. One
+        pair per row: a name repeated n times gives n - 1 pairs to review, not n² / 2."""
         key = row.values.get("name_key")
         if not key or new.birth_date is None:
             return []
@@ -1182,6 +1183,7 @@ class _Importer:
                             "other_name": earlier.display,
                         }
                     )
+                break
         entry = _NewPerson(row.line, new.birth_date, new.birth_date_precision, new)
         earlier_rows.append(entry)
         self.new_this_chunk.append(entry)
