@@ -142,6 +142,23 @@ FILLED_HOUSEHOLD_COLUMNS = _DATES | {
 FIXED_HOUSEHOLD_COLUMNS = FILLED_HOUSEHOLD_COLUMNS | {"application_channel"}
 
 
+def _columns(
+    codes: Iterable[str],
+    expressions: dict[str, tuple[Expression | F, bool]],
+    fixed: frozenset[str],
+    filled: frozenset[str],
+) -> list[ExportColumn]:
+    """The columns ``codes``, in order: each its expression and numeric flag from
+    ``expressions`` (else the model field of that name, as text)."""
+    columns = []
+    for code in codes:
+        expression, numeric = expressions.get(code, (F(code), False))
+        columns.append(
+            ExportColumn(code, expression, numeric, fixed=code in fixed, blank=code not in filled)
+        )
+    return columns
+
+
 def person_export_columns() -> list[ExportColumn]:
     """``PERSON_COLUMNS``, in order, as expressions over ``Person``."""
     birth = Case(
@@ -179,19 +196,7 @@ def person_export_columns() -> list[ExportColumn]:
         "birth_date": (birth, False),
         "citizenship": (F("citizenship_id"), False),
     }
-    columns = []
-    for code in PERSON_COLUMNS:
-        expression, numeric = expressions.get(code, (F(code), False))
-        columns.append(
-            ExportColumn(
-                code,
-                expression,
-                numeric,
-                fixed=code in FIXED_PERSON_COLUMNS,
-                blank=code not in FILLED_PERSON_COLUMNS,
-            )
-        )
-    return columns
+    return _columns(PERSON_COLUMNS, expressions, FIXED_PERSON_COLUMNS, FILLED_PERSON_COLUMNS)
 
 
 #: One row per household; the head's names are repeated for convenience.
@@ -260,19 +265,9 @@ def household_export_columns() -> list[ExportColumn]:
             for name in ("surname", "given_name", "surname_latin", "given_name_latin")
         },
     }
-    columns = []
-    for code in HOUSEHOLD_COLUMNS:
-        expression, numeric = expressions.get(code, (F(code), False))
-        columns.append(
-            ExportColumn(
-                code,
-                expression,
-                numeric,
-                fixed=code in FIXED_HOUSEHOLD_COLUMNS,
-                blank=code not in FILLED_HOUSEHOLD_COLUMNS,
-            )
-        )
-    return columns
+    return _columns(
+        HOUSEHOLD_COLUMNS, expressions, FIXED_HOUSEHOLD_COLUMNS, FILLED_HOUSEHOLD_COLUMNS
+    )
 
 
 #: One row per ledger line (a reversal is a line of its own, negative, pointing at the original).
@@ -325,19 +320,7 @@ def payment_export_columns() -> list[ExportColumn]:
         "paid_on": (_date("paid_on"), False),
         "reversal_of": (F("reversal_of_id"), True),
     }
-    columns = []
-    for code in PAYMENT_COLUMNS:
-        expression, numeric = expressions.get(code, (F(code), False))
-        columns.append(
-            ExportColumn(
-                code,
-                expression,
-                numeric,
-                fixed=code in FIXED_PAYMENT_COLUMNS,
-                blank=code not in FILLED_PAYMENT_COLUMNS,
-            )
-        )
-    return columns
+    return _columns(PAYMENT_COLUMNS, expressions, FIXED_PAYMENT_COLUMNS, FILLED_PAYMENT_COLUMNS)
 
 
 # --- writing --------------------------------------------------------------------------------
