@@ -10,9 +10,12 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from resettlement.csv_format import PERSON_COLUMNS
+from resettlement.enums import DatePrecision
 from resettlement.models import AgeBandLimits, Household, HouseholdSummary, Person, Program
 from resettlement.models.summaries import COUNTERS, HEAD_NAMES
 from resettlement.services.cases import case_transition
@@ -168,3 +171,55 @@ def test_it_recomputes_everything_with_the_command():
         2,
         2,
     )
+
+
+def test_a_refresh_of_listed_households_counts_age_bands_as_the_full_recomputation():
+    # The listed refresh joins the households through their own list; its age bands (age on
+    # arrival, each program's limits) must come out as the whole register's recomputation.
+    arrived = dt.date(2024, 2, 29)
+    families = []
+    for program, surname, iin in (
+        ("KZ-KANDAS", "Ахметов", "80010130012"),
+        ("KG-KAYRYLMAN", "Бекова", "81010130012"),
+    ):
+        family = make_family(surname=surname, size=4, iin_start=iin)
+        Household.objects.filter(pk=family.pk).update(
+            program=Program.objects.get(code=program), arrived_on=arrived
+        )
+        families.append(family)
+    births = [
+        dt.date(2006, 2, 28),  # 18 the day before arrival
+        dt.date(2006, 3, 1),  # 18 the day after: a minor
+        dt.date(1961, 2, 28),  # 63 on arrival
+        None,
+    ]
+    for family in families:
+        for person, born in zip(family.members.order_by("pk"), births, strict=True):
+            Person.objects.filter(pk=person.pk).update(
+                birth_date=born, birth_date_precision=DatePrecision.EXACT
+            )
+    HouseholdSummary.objects.all().delete()
+
+    refresh_household_summaries([f.pk for f in families])
+
+    listed = stored()
+    assert {summary(f)["unknown_m"] + summary(f)["unknown_f"] for f in families} == {1}
+    refresh_household_summaries()
+    assert stored() == listed
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's query plans")
+def test_a_refresh_of_listed_households_reads_only_those_households():
+    families = [make_family(size=2, iin_start=f"8{n}010130012") for n in range(3)]
+    with CaptureQueriesContext(connection) as queries:
+        refresh_household_summaries([f.pk for f in families[:2]])
+    (counting,) = [q["sql"] for q in queries if q["sql"].startswith("INSERT INTO")]
+    with connection.cursor() as cursor:
+        # In a register of a million people PostgreSQL chose to scan every household and
+        # hash-join the few listed. Forbid the scan and the per-row look-up, as a big table
+        # would make them: the households must still be found by the list itself.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute("EXPLAIN " + counting)
+        plan = "\n".join(row for (row,) in cursor.fetchall())
+    assert "Index Cond: (id = ANY" in plan, plan  # the households' key, by the list

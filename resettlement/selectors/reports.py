@@ -714,13 +714,15 @@ AGE_BANDS = (
 )
 
 
-def _limit(limits: dict[tuple[int, str], int | None], default: int) -> Case:
+def _limit(
+    limits: dict[tuple[int, str], int | None], default: int, household: str = "household"
+) -> Case:
     """A person's limit as ``CASE`` over the few (program, sex) rows of ``AgeBandLimits``, read
     beforehand: a correlated subquery here would run once per person for each of the
     summaries' sixteen counters."""
     return Case(
         *(
-            When(household__program_id=program_id, sex=sex, then=Value(value))
+            When(**{f"{household}__program_id": program_id}, sex=sex, then=Value(value))
             for (program_id, sex), value in sorted(limits.items())
             if value is not None
         ),
@@ -729,9 +731,10 @@ def _limit(limits: dict[tuple[int, str], int | None], default: int) -> Case:
     )
 
 
-def with_age_band(persons: QuerySet[Person]) -> QuerySet[Person]:
-    """Annotate ``age_band``: minor, working, pension (age on arrival) or unknown."""
-    arrived, born = "household__arrived_on", "birth_date"
+def with_age_band(persons: QuerySet[Person], household: str = "household") -> QuerySet[Person]:
+    """Annotate ``age_band``: minor, working, pension (age on arrival) or unknown. ``household``:
+    the path to the person's household (a ``FilteredRelation`` alias of it, say)."""
+    arrived, born = f"{household}__arrived_on", "birth_date"
     limits = {
         (program_id, sex): (adult_from, pension_from)
         for program_id, sex, adult_from, pension_from in AgeBandLimits.objects.using(
@@ -751,8 +754,12 @@ def with_age_band(persons: QuerySet[Person]) -> QuerySet[Person]:
         age=ExtractYear(arrived)
         - ExtractYear(born)
         - Case(When(birthday_to_come, then=Value(1)), default=Value(0)),
-        adult_from=_limit({key: a for key, (a, _p) in limits.items()}, DEFAULT_ADULT_FROM),
-        pension_from=_limit({key: p for key, (_a, p) in limits.items()}, DEFAULT_PENSION_FROM),
+        adult_from=_limit(
+            {key: a for key, (a, _p) in limits.items()}, DEFAULT_ADULT_FROM, household
+        ),
+        pension_from=_limit(
+            {key: p for key, (_a, p) in limits.items()}, DEFAULT_PENSION_FROM, household
+        ),
     )
     return persons.annotate(
         age_band=Case(

@@ -92,6 +92,7 @@ from ..validators import validate_iin
 from .audit import log_access
 from .bulk import create_objects, create_with_history
 from .cases import open_cases
+from .gc_threshold import fewer_collections
 from .summaries import refresh_household_summaries
 
 logger = logging.getLogger(__name__)
@@ -1336,9 +1337,10 @@ def run_import(
     importer = _Importer(user=user, commit=commit, progress=progress)
     importer.batch = batch
     if not commit:
-        return importer.run(text, delimiter)
+        with fewer_collections():
+            return importer.run(text, delimiter)
     try:
-        with transaction.atomic():
+        with fewer_collections(), transaction.atomic():
             result = importer.run(text, delimiter)
             if result.error_count:
                 raise _RollbackError
