@@ -137,6 +137,34 @@ def test_a_datetime_goes_through_the_field_conversion():
     assert change.effective_on == dt.date(2021, 9, 9)
 
 
+@pytest.mark.filterwarnings("ignore:DateTimeField .* received a naive datetime")
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2024, 1, 1, 12, 0, tzinfo=dt.timezone(dt.timedelta(hours=5))),  # aware
+        dt.datetime(2024, 1, 1, 12, 0),  # naive: Django reads it in TIME_ZONE
+    ],
+)
+def test_a_datetime_is_stored_as_the_orm_stores_it(moment):
+    household = _household("KZ-2099-92002")
+    create_objects([household])
+    row = {
+        "household_id": household.pk,
+        "kind": HistoryKind.CREATED,
+        "from_status": "",
+        "to_status": CaseStatus.DRAFT,
+        "effective_on": dt.date(2021, 9, 9),
+        "changed_at": moment,
+    }
+    insert_rows(StatusChange, [row], returning=False)
+
+    stored = StatusChange.objects.get(household=household).changed_at
+    # What the field makes of it: a naive value is read in the default time zone.
+    assert stored == StatusChange._meta.get_field("changed_at").get_prep_value(moment)
+    assert stored == (timezone.make_aware(moment) if moment.tzinfo is None else moment)
+    assert stored.tzinfo is not None
+
+
 def test_open_cases_writes_households_history_and_first_status_rows():
     user = get_user_model().objects.create_user("clerk")
     households = [_household("") for _ in range(3)]

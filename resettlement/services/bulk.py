@@ -46,12 +46,20 @@ class _NotPassed:
     """A type no value has: fields without a pass-through type always convert."""
 
 
+class _AwareDatetime:
+    """Stands for ``datetime`` values with a time zone (see :func:`_values`)."""
+
+
 def _field_spec(field: models.Field) -> tuple[str, type, Callable, object]:
     """``(attname, the type passed as is, get_db_prep_save, default)`` of a field."""
     target = field.target_field if field.is_relation else field
     native = _PASSED_AS_IS.get(type(target), _NotPassed)
     if native is dt.date and connection.vendor != "postgresql":
         native = _NotPassed  # SQLite's backend turns dates into ISO text itself
+    if type(target) is models.DateTimeField and connection.vendor == "postgresql":
+        # PostgreSQL takes an aware datetime as it is; a naive one is made aware by Django
+        # (with a warning), so it still goes through the field.
+        native = _AwareDatetime
     return field.attname, native, field.get_db_prep_save, field.get_default()
 
 
@@ -74,7 +82,11 @@ def _values(fields: list[models.Field], rows: Iterable[dict]) -> Iterable[list]:
     for row in rows:
         yield [
             value
-            if (value := row.get(name, default)) is None or type(value) is native
+            if (value := row.get(name, default)) is None
+            or type(value) is native
+            or (
+                native is _AwareDatetime and type(value) is dt.datetime and value.tzinfo is not None
+            )
             else prepare(value, connection)
             for name, native, prepare, default in specs
         ]

@@ -47,6 +47,7 @@ import io
 import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -100,6 +101,8 @@ logger = logging.getLogger(__name__)
 CHUNK_ROWS = 1000
 MAX_ERRORS = 1000
 MAX_LISTED = 1000
+#: Seconds between two updates of a running import's progress in the cache.
+PROGRESS_EVERY_S = 0.5
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 User = AbstractBaseUser | AnonymousUser | None
@@ -189,6 +192,8 @@ TEXT_LIMITS = {
 }
 #: No cell is longer than this, whatever the column: a guard against garbage files.
 MAX_CELL = 1000
+#: Each column and the length of its longest cell, in the file's order.
+_CELL_LIMITS = tuple((column, TEXT_LIMITS.get(column, MAX_CELL)) for column in PERSON_COLUMNS)
 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DOTTED = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
@@ -601,9 +606,14 @@ class _Importer:
 
     def _clean_cells(self, row: _Row) -> None:
         values = row.values
-        for column in PERSON_COLUMNS:
-            text = row.cells[column].strip()
-            if text[:1] in ("=", "@"):
+        cells = row.cells
+        for column, limit in _CELL_LIMITS:
+            text = cells[column].strip()
+            if not text:
+                values[column] = text
+                continue
+            first = text[0]
+            if first == "=" or first == "@":
                 self._error(
                     row,
                     column,
@@ -614,8 +624,8 @@ class _Importer:
                     % {"char": text[0]},
                 )
                 continue
-            text = unescape_cell(text).strip()
-            limit = TEXT_LIMITS.get(column, MAX_CELL)
+            if first == "'":
+                text = unescape_cell(text).strip()
             if len(text) > limit:
                 self._error(
                     row,
@@ -1425,9 +1435,15 @@ def commit_batch(
         if locked.status != expected:
             return None
 
+        last_shown = [0.0]
+
         def progress(done: int) -> None:
-            # Outside the transaction: other requests (the progress page) read it.
-            cache.set(progress_key(locked.pk), done, timeout=24 * 3600)
+            # Outside the transaction: other requests (the progress page) read it. The page
+            # asks every few seconds; writing the cache more than twice a second is wasted.
+            now = time.monotonic()
+            if now - last_shown[0] >= PROGRESS_EVERY_S:
+                last_shown[0] = now
+                cache.set(progress_key(locked.pk), done, timeout=24 * 3600)
 
         result = run_import(
             text=locked.text,
