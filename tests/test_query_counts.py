@@ -343,3 +343,21 @@ def test_row_links_are_djangos_with_the_lists_filters(rf, admin_user, params):
     assert f"/{household.pk}/change/" in ours
     if params:
         assert "_changelist_filters=" in ours
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's index kinds")
+def test_the_people_and_households_have_no_pattern_ops_twin_indexes():
+    # Every person written updates every index of the table: a LIKE twin of an index on codes
+    # or document keys, which are only ever compared whole, was paid for by each import.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = ANY(%s) "
+            "AND indexdef LIKE '%%pattern_ops%%'",
+            [["resettlement_person", "resettlement_household"]],
+        )
+        assert cursor.fetchall() == []
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE indexname = ANY(%s)",
+            [["person_document_key", "person_citizenship", "household_origin_country"]],
+        )
+        assert len(cursor.fetchall()) == 3

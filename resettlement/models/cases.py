@@ -113,6 +113,7 @@ class Household(models.Model):
         verbose_name=_("country of origin"),
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,  # indexed in Meta (see there)
     )
     origin_area = models.CharField(
         _("area of origin"), max_length=200, blank=True, help_text=_("Province, district, village")
@@ -226,6 +227,8 @@ class Household(models.Model):
         ]
         indexes = [
             models.Index(fields=["program", "status"], name="household_program_status"),
+            # Not db_index on the field: that adds an unused pattern-ops twin (see Person).
+            models.Index(fields=["origin_country"], name="household_origin_country"),
             # Search by reference without the program (iexact compares upper-cased).
             models.Index(Upper("reference"), name="household_reference_upper"),
             # The quota report and ledger look up the few families in a quota year.
@@ -284,6 +287,7 @@ class Person(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,  # indexed in Meta (see there)
     )
     document_type = models.CharField(
         _("document"), max_length=12, choices=DocumentType.choices, blank=True
@@ -308,7 +312,7 @@ class Person(models.Model):
         _("member status"), max_length=12, choices=MemberStatus.choices, default=MemberStatus.ABROAD
     )
     search_key = models.CharField(max_length=700, editable=False)
-    document_key = models.CharField(max_length=40, editable=False, db_index=True)
+    document_key = models.CharField(max_length=40, editable=False)  # indexed in Meta
     is_demo = models.BooleanField(_("demo data"), default=False, editable=False)
     # Optimistic lock, as on Household: incremented by every save of an existing row.
     version = models.PositiveIntegerField(_("version"), default=0, db_default=0, editable=False)
@@ -346,6 +350,11 @@ class Person(models.Model):
         ]
         indexes = [
             models.Index(fields=["iin"], name="person_iin"),
+            # Declared here rather than with db_index on the field: on PostgreSQL the field
+            # form adds a second, pattern-ops index for LIKE, which no query uses (codes and
+            # document keys are compared whole) and every insert of a person had to update.
+            models.Index(fields=["document_key"], name="person_document_key"),
+            models.Index(fields=["citizenship"], name="person_citizenship"),
             # Likely duplicates: a name key prefix and a year of birth, both checked in the
             # index (common names are shared by thousands in a national register).
             models.Index(fields=["search_key", "birth_date"], name="person_name_birth"),
