@@ -1,6 +1,10 @@
 """Two staff editing the same household: the second save is refused, nothing is overwritten."""
 
+import threading
+import time
+
 import pytest
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -66,3 +70,54 @@ def test_it_refuses_a_household_page_save_over_a_member_changed_on_the_person_pa
     assert str(STALE_MESSAGE) in refused.content.decode()
     person.refresh_from_db()
     assert (person.phone, person.version) == ("+77019999999", 1)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
+def test_of_two_saves_in_flight_at_once_one_is_kept_and_the_other_refused():
+    household = household_in("KZ-KANDAS", "KZ-55", "Ахметов")
+    url = reverse("admin:resettlement_household_change", args=[household.pk])
+    editors = {}
+    for name in ("first", "second"):
+        client = Client()
+        client.force_login(staff_user(name, roles.REGISTRAR, programs=("KZ-KANDAS",)))
+        editors[name] = (client, change_form_data(client.get(url)))
+    answers = {}
+
+    def save(name: str) -> None:
+        client, copy = editors[name]
+        try:
+            answers[name] = client.post(url, {**copy, "notes": f"{name} editor's note"})
+        finally:
+            connections.close_all()  # this thread's connection
+
+    threads = [threading.Thread(target=save, args=(name,)) for name in editors]
+    with transaction.atomic():
+        # Hold the household's row: both saves start and wait for it, as two clerks pressing
+        # Save at the same moment wait for each other.
+        Household.objects.select_for_update().get(pk=household.pk)
+        for thread in threads:
+            thread.start()
+        waiting = 0
+        for _ in range(100):
+            with connection.cursor() as cursor:
+                # The activity view is a snapshot kept for the transaction; take a new one.
+                cursor.execute("SELECT pg_stat_clear_snapshot()")
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+                (waiting,) = cursor.fetchone()
+            if waiting == 2:
+                break
+            time.sleep(0.05)
+        assert waiting == 2, "both saves should be waiting for the row"
+    for thread in threads:
+        thread.join(10)
+
+    statuses = sorted((answer.status_code, name) for name, answer in answers.items())
+    assert [status for status, _name in statuses] == [200, 302]
+    refused, kept = statuses[0][1], statuses[1][1]
+    assert str(STALE_MESSAGE) in answers[refused].content.decode()
+    household.refresh_from_db()
+    assert (household.notes, household.version) == (f"{kept} editor's note", 1)
