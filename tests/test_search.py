@@ -249,3 +249,15 @@ def test_a_household_search_knows_how_many_it_found_unless_the_list_is_filtered(
         filtered.count()
         == Household.objects.filter(program=kg_program, reference__icontains="20").count()
     )
+
+
+def test_a_name_shared_by_several_members_finds_their_household_once(families):
+    from resettlement.selectors.search import search_households_counted
+
+    # Two Masadykovs in one household, one (in Latin) in another.
+    found, count = search_households_counted(Household.objects.all(), "масадыков")
+
+    assert sorted(found.values_list("reference", flat=True)) == sorted(
+        [families.masadykov.reference, families.timur.reference]
+    )
+    assert count == 2

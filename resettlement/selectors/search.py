@@ -12,6 +12,7 @@ members)``, and a person search looks the reference up first and filters people 
 columns. ``tests/test_query_counts.py`` checks the plans with ``EXPLAIN``.
 """
 
+from django.db import connections
 from django.db.models import F, Lookup, Q, QuerySet
 
 from ..models import Household, Person
@@ -107,12 +108,23 @@ def _found_ids(by_reference: QuerySet, by_member: QuerySet) -> list[int] | None:
     """The ids of the households of both queries, when they come from at most
     ``RESOLVE_LIMIT`` rows (one statement that stops reading after one more); ``None`` when
     there are more."""
-    rows = list(
-        by_reference.union(by_member, all=True).values_list("pk", flat=True)[: RESOLVE_LIMIT + 1]
-    )
-    if len(rows) > RESOLVE_LIMIT:
+    rows = by_reference.union(by_member, all=True).values_list("pk", flat=True)[: RESOLVE_LIMIT + 1]
+    if connections[by_member.db].vendor == "postgresql":
+        # The database counts the rows and returns each household once, sorted, as one array:
+        # a common surname matches tens of thousands of members in a few thousand households,
+        # and reading each row into Python cost more than the search.
+        sql, params = rows.query.sql_with_params()
+        with connections[by_member.db].cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*), array_agg(DISTINCT r.pk ORDER BY r.pk) FROM ({sql}) AS r(pk)",  # noqa: S608
+                params,
+            )
+            count, ids = cursor.fetchone()
+        return None if count > RESOLVE_LIMIT else (ids or [])
+    found = list(rows)
+    if len(found) > RESOLVE_LIMIT:
         return None
-    return sorted(set(rows))
+    return sorted(set(found))
 
 
 class _AnyOf(Lookup):
