@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connections
 from django.utils import translation
 
+from resettlement.admin.scale import forget_filter_choices
 from resettlement.models import Program
 
 
@@ -31,6 +32,15 @@ def _replica_shares_the_test_connection():
     connections["replica"] = connections["default"]
     yield
     connections["replica"] = original
+
+
+@pytest.fixture(autouse=True)
+def _fresh_filter_choices():
+    # A worker keeps the reference filters' choices until a program, region, group or country
+    # changes; a test's rows vanish by rollback, which sends no signal.
+    forget_filter_choices()
+    yield
+    forget_filter_choices()
 
 
 @pytest.fixture(autouse=True)

@@ -239,3 +239,22 @@ def test_it_shows_a_program_administrator_only_the_log_of_their_programs_staff(c
     assert [(row.user.username, row.object_id) for row in listing.context["cl"].result_list] == [
         ("kz-clerk", str(cases["kz_akmola"].pk))
     ]
+
+
+def test_choices_kept_for_a_wider_scope_are_never_offered_to_a_narrower_one(
+    client, admin_client, kz_admin, cases
+):
+    # The superuser's page (every region) first: the worker keeps those choices.
+    wide = admin_client.get(reverse("admin:resettlement_household_changelist"))
+    narrow = client.get(reverse("admin:resettlement_household_changelist"))
+
+    def regions(response) -> list[str]:
+        (spec,) = [
+            f
+            for f in response.context["cl"].filter_specs
+            if getattr(f, "field_path", None) == "destination_region"
+        ]
+        return sorted(str(label) for _pk, label in spec.lookup_choices)
+
+    assert "Chong-Alai District" in regions(wide)
+    assert regions(narrow) == sorted(str(r) for r in Region.objects.filter(code__startswith="KZ"))

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import resolve, reverse
 
-from resettlement.admin.scale import EstimatedCountPaginator
+from resettlement.admin.scale import EstimatedCountPaginator, forget_filter_choices
 from resettlement.enums import CaseStatus, Relation
 from resettlement.models import Group, Household, Person, Program, Region
 from resettlement.selectors import reports
@@ -85,8 +85,10 @@ def make_register(households: int, first: int = 1) -> None:
 
 
 def queries_per_list(client) -> list[int]:
+    """Queries of each list page as a worker's first (its filter choices not yet kept)."""
     counts = []
     for url, params in LISTS:
+        forget_filter_choices()
         with CaptureQueriesContext(connection) as queries:
             response = client.get(url, params)
         assert response.status_code == 200, (url, params)
@@ -361,3 +363,41 @@ def test_the_people_and_households_have_no_pattern_ops_twin_indexes():
             [["person_document_key", "person_citizenship", "household_origin_country"]],
         )
         assert len(cursor.fetchall()) == 3
+
+
+HOUSEHOLD_LIST = "/admin/resettlement/household/"
+REFERENCE_TABLES = (
+    "resettlement_program",
+    "resettlement_region",
+    "resettlement_group",
+    "resettlement_country",
+)
+
+
+def reference_reads(client, url: str = HOUSEHOLD_LIST) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return [
+        table
+        for q in queries
+        for table in REFERENCE_TABLES
+        if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]
+    ]
+
+
+def test_the_household_list_reads_its_filter_choices_once_and_again_after_a_change(
+    admin_client, django_capture_on_commit_callbacks
+):
+    make_register(3)
+    program = Program.objects.get(code="KZ-KANDAS")
+
+    first, second = reference_reads(admin_client), reference_reads(admin_client)
+    with django_capture_on_commit_callbacks(execute=True):
+        Group.objects.create(program=program, name="Рейс 77", origin_country_id="AF")
+    third = reference_reads(admin_client)
+    page = admin_client.get(HOUSEHOLD_LIST).content.decode()
+
+    assert sorted(first) == sorted(REFERENCE_TABLES)
+    assert second == []
+    assert sorted(third) == sorted(REFERENCE_TABLES)  # all four: a new stamp for all
+    assert "Рейс 77" in page

@@ -11,6 +11,8 @@
 """
 
 import json
+import time
+import uuid
 from collections.abc import Iterator
 from types import SimpleNamespace
 from urllib.parse import quote_plus
@@ -19,17 +21,20 @@ from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.views.main import SEARCH_VAR, ChangeList
+from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import QuerySet
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..models import RegionQuota
+from ..models import Country, Group, Program, Region, RegionQuota
 from ..selectors.access import choices_for
 
 #: Tables smaller than this are counted exactly: the count is cheap and a user sees exact figures.
@@ -230,11 +235,54 @@ class ReferenceListFilter(admin.RelatedFieldListFilter):
             }
 
     def field_choices(self, field, request: HttpRequest, model_admin: admin.ModelAdmin) -> list:
-        scoped = choices_for(request.user, field.related_model)
+        model = field.related_model
+        scoped = choices_for(request.user, model)
         if scoped is None:
-            return super().field_choices(field, request, model_admin)
+            scoped = model._default_manager.complex_filter(field.get_limit_choices_to())
         ordering = self.field_admin_ordering(field, request, model_admin)
-        return [(obj.pk, str(obj)) for obj in scoped.order_by(*ordering)]
+        rows = scoped.order_by(*(ordering or model._meta.ordering))
+        # The rows a user may pick, kept per worker under the statement that reads them (it
+        # carries the user's scope) and the language (names are translated).
+        sql, params = rows.query.sql_with_params()
+        key = (sql, tuple(params), get_language(), rows.db)
+        stamp = cache.get(CHOICES_STAMP)
+        kept = _kept_choices.get(key)
+        if kept is not None and kept[0] == stamp and time.monotonic() - kept[1] < CHOICES_MAX_AGE:
+            return kept[2]
+        choices = [(obj.pk, str(obj)) for obj in rows]
+        _kept_choices[key] = (stamp, time.monotonic(), choices)
+        return choices
+
+
+#: The cache key whose value changes whenever a program, region, group or country is saved or
+#: deleted (by any worker: the cache is shared); a filter's kept choices are used only under
+#: the value they were read with.
+CHOICES_STAMP = "reference-filter-choices-stamp"
+#: Seconds a worker keeps a filter's choices at most: rows written without signals (bulk
+#: loads) show within this time.
+CHOICES_MAX_AGE = 60
+#: ``(statement, params, language, alias) -> (stamp, monotonic time, choices)``, per process.
+_kept_choices: dict[tuple, tuple[object, float, list]] = {}
+
+
+def forget_filter_choices() -> None:
+    """Every worker reads the reference filters' choices again (a new stamp in the cache)."""
+    cache.set(CHOICES_STAMP, uuid.uuid4().hex, None)
+    _kept_choices.clear()
+
+
+@receiver(post_save, sender=Program, dispatch_uid="filter_choices_program_saved")
+@receiver(post_delete, sender=Program, dispatch_uid="filter_choices_program_deleted")
+@receiver(post_save, sender=Region, dispatch_uid="filter_choices_region_saved")
+@receiver(post_delete, sender=Region, dispatch_uid="filter_choices_region_deleted")
+@receiver(post_save, sender=Group, dispatch_uid="filter_choices_group_saved")
+@receiver(post_delete, sender=Group, dispatch_uid="filter_choices_group_deleted")
+@receiver(post_save, sender=Country, dispatch_uid="filter_choices_country_saved")
+@receiver(post_delete, sender=Country, dispatch_uid="filter_choices_country_deleted")
+def _reference_row_changed(sender, **kwargs) -> None:
+    # After the commit: a worker reading the choices before it would keep the old rows under
+    # the new stamp.
+    transaction.on_commit(forget_filter_choices)
 
 
 class QuotaYearFilter(admin.SimpleListFilter):
