@@ -223,3 +223,47 @@ def test_a_refresh_of_listed_households_reads_only_those_households():
         cursor.execute("EXPLAIN " + counting)
         plan = "\n".join(row for (row,) in cursor.fetchall())
     assert "Index Cond: (id = ANY" in plan, plan  # the households' key, by the list
+
+
+def test_the_counting_statement_counts_as_the_orm_expressions_do():
+    # The summaries are counted by one SQL statement over a subquery (each person's age band
+    # worked out once); the ORM's expressions in services.summaries say what it must give.
+    from resettlement.selectors.reports import with_age_band
+    from resettlement.services.summaries import _counter_expressions, _head_name_expressions
+
+    arrived = dt.date(2024, 2, 29)
+    educations = ["", "unknown", "higher", "none", "secondary"]
+    statuses = ["arrived", "left", "deceased", "abroad", "arrived"]
+    births = [dt.date(2006, 2, 28), dt.date(2006, 3, 1), dt.date(1961, 2, 28), None, None]
+    for program, surname, iin in (
+        ("KZ-KANDAS", "Ахметов", "80010130012"),
+        ("KG-KAYRYLMAN", "Бекова", "81010130012"),
+    ):
+        family = make_family(surname=surname, size=5, iin_start=iin)
+        Household.objects.filter(pk=family.pk).update(
+            program=Program.objects.get(code=program), arrived_on=arrived
+        )
+        for n, person in enumerate(family.members.order_by("pk")):
+            Person.objects.filter(pk=person.pk).update(
+                birth_date=births[n],
+                birth_date_precision=DatePrecision.EXACT,
+                education=educations[n],
+                member_status=statuses[n],
+                sex="F" if n % 2 else "M",
+            )
+    headless = make_family(surname="Сейткали", size=2, iin_start="82010130012")
+    headless.members.filter(relation="head").update(relation="spouse")
+
+    refresh_household_summaries()
+
+    by_orm = (
+        with_age_band(Person.objects.all())
+        .order_by()
+        .values("household_id")
+        .annotate(**_counter_expressions(), **_head_name_expressions())
+        .values_list("household_id", *HEAD_NAMES, *COUNTERS)
+    )
+    stored_rows = HouseholdSummary.objects.values_list("pk", *HEAD_NAMES, *COUNTERS)
+    assert sorted(stored_rows) == sorted(by_orm)
+    assert len(stored_rows) == 3
+    assert summary(headless)["head_surname"] == ""
