@@ -108,7 +108,8 @@ def _insert_counts(people: QuerySet[Person]) -> None:
     inner, params = people.values_list(*_PERSON_COLUMNS).query.sql_with_params()
     if connection.vendor == "postgresql":
         inner += " OFFSET 0"
-    counters: list[str] = ["COUNT(*)", "COUNT(*) FILTER (WHERE NOT p.member_status IN (%s, %s))"]
+    gone = ", ".join(["%s"] * len(GONE))
+    counters: list[str] = ["COUNT(*)", f"COUNT(*) FILTER (WHERE NOT p.member_status IN ({gone}))"]
     values: list[object] = [*GONE]
     for band in AGE_BAND_CODES:
         for sex in SEXES:
