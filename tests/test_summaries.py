@@ -173,31 +173,34 @@ def test_it_recomputes_everything_with_the_command():
     )
 
 
-def test_a_refresh_of_listed_households_counts_age_bands_as_the_full_recomputation():
-    # The listed refresh joins the households through their own list; its age bands (age on
-    # arrival, each program's limits) must come out as the whole register's recomputation.
-    arrived = dt.date(2024, 2, 29)
+#: Born the day before, the day after and 63 years before an arrival on 29 February 2024.
+EDGE_BIRTHS = [dt.date(2006, 2, 28), dt.date(2006, 3, 1), dt.date(1961, 2, 28), None, None]
+
+
+def families_arrived_on_29_february(size: int, **columns: list) -> list[Household]:
+    """A family in each program, arrived on 29 February 2024; member n takes ``columns[…][n]``."""
     families = []
     for program, surname, iin in (
         ("KZ-KANDAS", "Ахметов", "80010130012"),
         ("KG-KAYRYLMAN", "Бекова", "81010130012"),
     ):
-        family = make_family(surname=surname, size=4, iin_start=iin)
+        family = make_family(surname=surname, size=size, iin_start=iin)
         Household.objects.filter(pk=family.pk).update(
-            program=Program.objects.get(code=program), arrived_on=arrived
+            program=Program.objects.get(code=program), arrived_on=dt.date(2024, 2, 29)
         )
-        families.append(family)
-    births = [
-        dt.date(2006, 2, 28),  # 18 the day before arrival
-        dt.date(2006, 3, 1),  # 18 the day after: a minor
-        dt.date(1961, 2, 28),  # 63 on arrival
-        None,
-    ]
-    for family in families:
-        for person, born in zip(family.members.order_by("pk"), births, strict=True):
+        for n, person in enumerate(family.members.order_by("pk")):
             Person.objects.filter(pk=person.pk).update(
-                birth_date=born, birth_date_precision=DatePrecision.EXACT
+                birth_date_precision=DatePrecision.EXACT,
+                **{column: values[n] for column, values in columns.items()},
             )
+        families.append(family)
+    return families
+
+
+def test_a_refresh_of_listed_households_counts_age_bands_as_the_full_recomputation():
+    # The listed refresh joins the households through their own list; its age bands (age on
+    # arrival, each program's limits) must come out as the whole register's recomputation.
+    families = families_arrived_on_29_february(4, birth_date=EDGE_BIRTHS[:4])
     HouseholdSummary.objects.all().delete()
 
     refresh_household_summaries([f.pk for f in families])
@@ -231,26 +234,13 @@ def test_the_counting_statement_counts_as_the_orm_expressions_do():
     from resettlement.selectors.reports import with_age_band
     from resettlement.services.summaries import _counter_expressions, _head_name_expressions
 
-    arrived = dt.date(2024, 2, 29)
-    educations = ["", "unknown", "higher", "none", "secondary"]
-    statuses = ["arrived", "left", "deceased", "abroad", "arrived"]
-    births = [dt.date(2006, 2, 28), dt.date(2006, 3, 1), dt.date(1961, 2, 28), None, None]
-    for program, surname, iin in (
-        ("KZ-KANDAS", "Ахметов", "80010130012"),
-        ("KG-KAYRYLMAN", "Бекова", "81010130012"),
-    ):
-        family = make_family(surname=surname, size=5, iin_start=iin)
-        Household.objects.filter(pk=family.pk).update(
-            program=Program.objects.get(code=program), arrived_on=arrived
-        )
-        for n, person in enumerate(family.members.order_by("pk")):
-            Person.objects.filter(pk=person.pk).update(
-                birth_date=births[n],
-                birth_date_precision=DatePrecision.EXACT,
-                education=educations[n],
-                member_status=statuses[n],
-                sex="F" if n % 2 else "M",
-            )
+    families_arrived_on_29_february(
+        5,
+        birth_date=EDGE_BIRTHS,
+        education=["", "unknown", "higher", "none", "secondary"],
+        member_status=["arrived", "left", "deceased", "abroad", "arrived"],
+        sex=["M", "F", "M", "F", "M"],
+    )
     headless = make_family(surname="Сейткали", size=2, iin_start="82010130012")
     headless.members.filter(relation="head").update(relation="spouse")
 
