@@ -18,10 +18,8 @@ from collections.abc import Iterable
 
 from django.db import connection, transaction
 from django.db.models import (
-    Count,
     FilteredRelation,
     IntegerField,
-    Max,
     OuterRef,
     Q,
     QuerySet,
@@ -39,43 +37,10 @@ from ..models.summaries import (
     COUNTERS,
     HEAD_NAMES,
     SEXES,
-    age_field,
-    education_field,
 )
 from .locks import HOUSEHOLD_SUMMARY, recompute_in_turn
 
 GONE = (MemberStatus.LEFT, MemberStatus.DECEASED)
-
-
-def _counter_expressions() -> dict[str, Count]:
-    expressions = {
-        "people": Count("pk"),
-        "people_present": Count("pk", filter=~Q(member_status__in=GONE)),
-    }
-    for band in AGE_BAND_CODES:
-        for sex in SEXES:
-            # Sex first: PostgreSQL tests the conditions in this order, and the age band (a
-            # date computation, repeated in each counter) is then worked out for half the rows.
-            expressions[age_field(band, sex)] = Count("pk", filter=Q(sex=sex) & Q(age_band=band))
-    for education in Education:
-        for sex in SEXES:
-            condition = Q(education=education.value)
-            if education == Education.UNKNOWN:
-                condition |= Q(education="")  # a blank education counts as unknown
-            expressions[education_field(education.value, sex)] = Count(
-                "pk", filter=condition & Q(sex=sex)
-            )
-    return expressions
-
-
-def _head_name_expressions() -> dict[str, Coalesce]:
-    """The head's names, in the same pass as the counts (a household has one head at most:
-    the constraint ``one_head_per_household``)."""
-    head = Q(relation=Relation.HEAD)
-    return {
-        name: Coalesce(Max(name.removeprefix("head_"), filter=head), Value(""))
-        for name in HEAD_NAMES
-    }
 
 
 #: What the counting reads of each person (``age_band`` is ``with_age_band``'s annotation).
@@ -101,8 +66,8 @@ def _insert_counts(people: QuerySet[Person]) -> None:
     program's limits) is written out again inside each of the eight age-band counters, and
     PostgreSQL evaluates it every time: for a whole register that was most of the minute a
     recomputation took. ``OFFSET 0`` keeps PostgreSQL from folding the subquery back in.
-    ``_counter_expressions`` gives the same counts the ORM's way; ``tests/test_summaries.py``
-    compares the two.
+    ``tests/test_summaries.py`` compares the result with the same counts written as ORM
+    aggregates.
     """
     quote = connection.ops.quote_name
     inner, params = people.values_list(*_PERSON_COLUMNS).query.sql_with_params()
