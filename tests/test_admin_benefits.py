@@ -329,3 +329,66 @@ def test_it_recomputes_planned_payments_when_a_member_dies_on_the_household_page
     assert grant.payments.count() == 2
     (recalculation,) = Recalculation.objects.all()
     assert (recalculation.cause, recalculation.recalculated_by) == ("Members changed", admin_user)
+
+
+def test_it_gives_back_quota_places_when_a_member_leaves_on_the_household_page(
+    admin_client, admin_user
+):
+    family = quota_family(by=admin_user, members=4)
+    url = reverse("admin:resettlement_household_change", args=[family.pk])
+    data = page_as_post(admin_client.get(url))
+    data["members-3-member_status"] = "left"
+
+    response = admin_client.post(url, data, follow=True)
+
+    assert list(
+        QuotaPlacement.objects.order_by("pk").values_list("places", "status", "placed_by")
+    ) == [(4, "released", admin_user.pk), (3, "reserved", admin_user.pk)]
+    assert f"1 quota place(s) given back to {quota()}" in response.content.decode()
+
+
+def test_it_recomputes_and_gives_back_places_when_a_member_leaves_on_the_person_page(
+    admin_client, admin_user
+):
+    family = quota_family(by=admin_user, members=3)
+    grant = grant_benefit(household=family, rule=rule("relocation"), by=admin_user)
+    leaving = family.members.order_by("pk").last()
+    url = reverse("admin:resettlement_person_change", args=[leaving.pk])
+    data = page_as_post(admin_client.get(url))
+    data["member_status"] = "left"
+
+    response = admin_client.post(url, data, follow=True)
+
+    assert response.redirect_chain, response.context["errors"] if response.context else ""
+    assert not grant.payments.filter(person=leaving).exists()
+    assert grant.payments.count() == 2
+    assert list(
+        QuotaPlacement.objects.filter(status="reserved").values_list("places", flat=True)
+    ) == [2]
+    assert "1 quota place(s) given back" in response.content.decode()
+
+
+def test_it_warns_when_more_members_arrive_than_places_are_held(admin_client, admin_user):
+    family = quota_family(by=admin_user, members=2)
+    url = reverse("admin:resettlement_person_add")
+    data = page_as_post(admin_client.get(url))
+    data.update(
+        household=str(family.pk),
+        relation="child",
+        sex="F",
+        surname="Масадыкова",
+        given_name="Айгерим",
+        birth_date="2024-05-01",
+        birth_date_precision="day",
+        member_status="abroad",
+    )
+
+    response = admin_client.post(url, data, follow=True)
+
+    assert response.redirect_chain, response.context["adminform"].form.errors
+    assert family.members.count() == 3
+    assert list(QuotaPlacement.objects.values_list("places", "status")) == [(2, "reserved")]
+    assert (
+        f"{family.reference} holds 2 place(s) in {quota()} and 3 member(s) are arriving"
+        in response.content.decode()
+    )

@@ -6,6 +6,7 @@ emptied; a household holding places does not move region by import.
 """
 
 import pytest
+from django.urls import reverse
 
 from resettlement.csv_format import PERSON_COLUMNS
 from resettlement.models import Household, QuotaPlacement, Region, RegionQuota
@@ -97,3 +98,40 @@ def test_it_refuses_to_move_a_placed_family_to_another_region(admin_user):
     }
     assert QuotaPlacement.objects.get().household == placed
     assert Region.objects.get(code="KZ-11").pk != placed.destination_region_id
+
+
+def test_a_member_who_left_by_import_gives_back_the_place_and_a_newcomer_is_not_placed(
+    admin_client, admin_user
+):
+    left = make_family(quota_year=2025)
+    place_in_quota(household=left, by=admin_user)
+    joined = make_family(surname="Ахметов", iin_start="75010130012", quota_year=2025)
+    place_in_quota(household=joined, by=admin_user)
+    rows = [list(row) for row in exported_persons()[1:]]
+    leaving = next(r for r in rows if r[COL["household_reference"]] == left.reference)
+    leaving[COL["member_status"]] = "left"
+    newcomer = next(r for r in rows if r[COL["household_reference"]] == joined.reference)
+    newcomer = [*newcomer]
+    for column in ("person_id", "iin", "document_number"):
+        newcomer[COL[column]] = ""
+    newcomer[COL["given_name"]] = "Айжан"
+    newcomer[COL["relation"]] = "child"
+
+    batch = upload([*rows, newcomer], admin_user)
+    preview = admin_client.get(reverse("admin:resettlement_importbatch_change", args=[batch.pk]))
+    result = commit_batch(batch=batch, user=admin_user)
+    committed = admin_client.get(reverse("admin:resettlement_importbatch_change", args=[batch.pk]))
+
+    assert batch.errors == []
+    assert "2 existing households gain or lose members" in preview.content.decode()
+    assert (result.committed, result.households_members_changed) == (True, 2)
+    assert result.quota_places_given_back == 1
+    assert "were recomputed and 1 quota place(s) given back" in committed.content.decode()
+    assert list(
+        QuotaPlacement.objects.order_by("pk").values_list("household", "places", "status")
+    ) == [
+        (left.pk, 3, "released"),
+        (joined.pk, 3, "reserved"),
+        (left.pk, 2, "reserved"),
+    ]
+    assert used_places() == 5

@@ -7,7 +7,12 @@ import pytest
 from resettlement.models import QuotaPlacement, RegionQuota
 from resettlement.selectors.quotas import with_usage
 from resettlement.services.cases import case_transition
-from resettlement.services.quota_ledger import QuotaError, place_in_quota, release_places
+from resettlement.services.quota_ledger import (
+    QuotaError,
+    fit_placement_to_members,
+    place_in_quota,
+    release_places,
+)
 from resettlement.services.quotas import revise_quota
 
 from . import benefits_fixtures as fx
@@ -136,3 +141,69 @@ def test_it_keeps_reserved_plus_free_equal_to_the_quota_through_revisions(office
         (None, 30),
         (30, 45),
     ]
+
+
+def leave(household, count: int, status: str = "left") -> None:
+    """Mark the last ``count`` members of ``household`` as gone."""
+    last = household.members.order_by("-pk").values_list("pk", flat=True)[:count]
+    household.members.filter(pk__in=list(last)).update(member_status=status)
+
+
+def test_it_gives_back_the_places_of_members_who_left_and_keeps_both_rows(officer):
+    household = family(officer, 5)
+    place_in_quota(household=household, by=officer)
+    leave(household, 1)
+    leave(household, 2, status="deceased")
+
+    released, smaller = fit_placement_to_members(household=household, by=officer)
+
+    assert usage() == (30, 3, 27)
+    assert list(
+        QuotaPlacement.objects.order_by("pk").values_list("places", "status", "release_reason")
+    ) == [
+        (5, "released", "Members left or died: 5 place(s) held, 3 member(s) arriving."),
+        (3, "reserved", ""),
+    ]
+    assert (smaller.quota, smaller.placed_by, released.released_by) == (
+        quota("KZ-27"),
+        officer,
+        officer,
+    )
+
+
+def test_it_releases_every_place_when_nobody_arrives_any_more(officer):
+    household = family(officer, 2)
+    place_in_quota(household=household, by=officer)
+    leave(household, 2)
+
+    released, smaller = fit_placement_to_members(household=household, by=officer)
+
+    assert (released.status, smaller) == ("released", None)
+    assert usage() == (30, 0, 30)
+
+
+def test_it_keeps_an_override_on_the_smaller_placement(officer, quota_manager):
+    place_in_quota(household=family(officer, 28), by=officer)
+    household = family(officer, 4)
+    place_in_quota(household=household, by=quota_manager, override_reason="Ministry letter 9")
+    leave(household, 1)
+
+    _released, smaller = fit_placement_to_members(household=household, by=officer)
+
+    assert (smaller.places, smaller.over_quota, smaller.override_reason) == (
+        3,
+        True,
+        "Ministry letter 9",
+    )
+    assert usage() == (30, 31, -1)
+
+
+def test_it_never_adds_places_nor_touches_a_placement_that_still_fits(officer):
+    household = family(officer, 4)
+    place_in_quota(household=household, by=officer, places=2)  # two arrive later
+    leave(household, 1)
+    unplaced = family(officer, 3)
+
+    assert fit_placement_to_members(household=household, by=officer) is None
+    assert fit_placement_to_members(household=unplaced, by=officer) is None
+    assert list(QuotaPlacement.objects.values_list("places", "status")) == [(2, "reserved")]

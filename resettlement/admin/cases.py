@@ -19,12 +19,12 @@ from ..models import Group, Household, Person, PlacementStatus, StatusChange
 from ..models.summaries import HEAD_NAMES
 from ..selectors.access import groups_for
 from ..selectors.search import search_households_counted, search_persons
-from ..services.benefits import recalculate_household
 from ..services.cases import (
     TransitionError,
     allowed_transitions,
     case_transition,
     extend_status,
+    members_changed,
     open_case,
 )
 from .access import (
@@ -48,6 +48,40 @@ PERSON_ROWS = (
     ("citizenship", "document_type", "document_number", "iin"),
     ("education", "occupation", "languages", "phone"),
 )
+
+
+def after_members_changed(request: HttpRequest, household: Household) -> None:
+    """Planned payments and quota places follow a member who joined, left or died
+    (:func:`services.cases.members_changed`); the officer is told what changed in the quota."""
+    done = members_changed(household=household, by=request.user, cause=str(_("Members changed")))
+    if done.places_given_back:
+        messages.info(
+            request,
+            _(
+                "%(count)d quota place(s) given back to %(quota)s: %(ref)s now holds %(places)d "
+                "for the members still arriving."
+            )
+            % {
+                "count": done.places_given_back,
+                "quota": done.released.quota,
+                "ref": household.reference,
+                "places": done.placement.places if done.placement else 0,
+            },
+        )
+    elif done.places_short:
+        messages.warning(
+            request,
+            _(
+                "%(ref)s holds %(places)d place(s) in %(quota)s and %(arriving)d member(s) are "
+                "arriving. To reserve more, release the places and place the household again."
+            )
+            % {
+                "ref": household.reference,
+                "places": done.placement.places,
+                "quota": done.placement.quota,
+                "arriving": done.placement.places + done.places_short,
+            },
+        )
 
 
 class PersonInline(LocalizedChoicesMixin, admin.StackedInline):
@@ -251,10 +285,7 @@ class HouseholdAdmin(
         super().save_related(request, form, formsets, change)
         warn_about_duplicates(request, form.instance)
         if change and any(f.has_changed() for f in formsets if f.model is Person):
-            # A member joined, left or died: planned benefit payments follow (paid ones never).
-            recalculate_household(
-                household=form.instance, by=request.user, cause=str(_("Members changed"))
-            )
+            after_members_changed(request, form.instance)
 
     def has_delete_permission(self, request: HttpRequest, obj: Household | None = None) -> bool:
         # Cases keep their history for good; they are closed or withdrawn, never deleted.
@@ -439,6 +470,19 @@ class PersonAdmin(
     @admin.display(description=_("full name"), ordering="surname")
     def full_name(self, obj: Person) -> str:
         return obj.full_name
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        if change and not form.has_changed():
+            return
+        # As on the household page: a member added, edited or moved changes what the household
+        # (and, when moved, the one they left) is paid and how many quota places it holds.
+        households = [form.instance.household]
+        moved_from = form.initial.get("household") if change else None
+        if moved_from and moved_from != form.instance.household_id:
+            households.append(Household.objects.get(pk=moved_from))
+        for household in households:
+            after_members_changed(request, household)
 
     def has_delete_permission(self, request: HttpRequest, obj: Person | None = None) -> bool:
         return False

@@ -8,6 +8,7 @@ Every status change goes through :func:`case_transition`, which checks the trans
 
 import calendar
 import datetime as dt
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -17,9 +18,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..enums import REASON_REQUIRED, RELEASED_STATUSES, TRANSITIONS, CaseStatus, HistoryKind
-from ..models import Household, Program, StatusChange
+from ..models import (
+    Household,
+    PlacementStatus,
+    Program,
+    QuotaPlacement,
+    Recalculation,
+    StatusChange,
+)
+from .benefits import recalculate_household
 from .bulk import create_objects, create_with_history
-from .quota_ledger import release_places
+from .quota_ledger import fit_placement_to_members, members_arriving, release_places
 
 
 class TransitionError(ValidationError):
@@ -259,3 +268,44 @@ def open_cases(
         ]
     )
     return households
+
+
+@dataclass
+class MembersChanged:
+    """What :func:`members_changed` did to one household."""
+
+    recalculations: list[Recalculation] = field(default_factory=list)
+    #: The placement released because members left or died, and the smaller one that replaced
+    #: it (``None`` when nobody arrives any more).
+    released: QuotaPlacement | None = None
+    placement: QuotaPlacement | None = None
+    #: Members arriving beyond the places the household holds (they joined after the placement).
+    places_short: int = 0
+
+    @property
+    def places_given_back(self) -> int:
+        if self.released is None:
+            return 0
+        return self.released.places - (self.placement.places if self.placement else 0)
+
+
+@transaction.atomic
+def members_changed(
+    *, household: Household, by: AbstractBaseUser | None, cause: str
+) -> MembersChanged:
+    """After a member joined, left or died: planned benefit payments follow (paid ones never),
+    and the quota places of members who no longer arrive go back to the quota. Places are not
+    added for members who joined (that needs a new placement, which checks the quota); how many
+    are missing is returned so that the officer can be told."""
+    done = MembersChanged(
+        recalculations=recalculate_household(household=household, by=by, cause=cause)
+    )
+    fitted = fit_placement_to_members(household=household, by=by)
+    if fitted is not None:
+        done.released, done.placement = fitted
+        return done
+    held = household.quota_placements.filter(status=PlacementStatus.RESERVED).first()
+    if held is not None:
+        done.placement = held
+        done.places_short = max(0, members_arriving(household) - held.places)
+    return done

@@ -23,6 +23,9 @@ Quota places: ``quota_year`` is written only by the quota ledger
 import. A new household must leave it empty (it is placed from its page, “Place in quota”); on an
 existing household it may be left as exported or emptied, and a different value is an error. A
 household holding quota places cannot move to another region by import (release them first).
+A row adding a member to an existing household, or marking one left or deceased (or back),
+recomputes that household's planned payments and gives back the places of members no longer
+arriving after the file is written (``services.cases.members_changed``, as the admin pages do).
 
 Read-only columns: ``household_status`` and the case dates set by status changes
 (``applied_on``, ``decided_on``, ``arrived_on``, ``status_granted_on``, ``status_expires_on``,
@@ -88,11 +91,12 @@ from ..models import (
     Region,
 )
 from ..selectors.access import households_for, persons_for, programs_for, regions_for
+from ..selectors.quotas import GONE
 from ..text import normalise_document_number, search_key
 from ..validators import validate_iin
 from .audit import log_access
 from .bulk import create_objects, create_with_history
-from .cases import open_cases
+from .cases import members_changed, open_cases
 from .gc_threshold import fewer_collections
 from .summaries import refresh_household_summaries
 
@@ -212,6 +216,10 @@ class ImportResult:
     households_created: int = 0
     households_updated: int = 0
     households_unchanged: int = 0
+    #: Existing households a member joined or whose member left or died: their planned payments
+    #: are recomputed and their quota places fitted after the commit (``members_changed``).
+    households_members_changed: int = 0
+    quota_places_given_back: int = 0
     persons_created: int = 0
     persons_updated: int = 0
     persons_unchanged: int = 0
@@ -232,6 +240,8 @@ class ImportResult:
             "households_created": self.households_created,
             "households_updated": self.households_updated,
             "households_unchanged": self.households_unchanged,
+            "households_members_changed": self.households_members_changed,
+            "quota_places_given_back": self.quota_places_given_back,
             "persons_created": self.persons_created,
             "persons_updated": self.persons_updated,
             "persons_unchanged": self.persons_unchanged,
@@ -532,6 +542,8 @@ class _Importer:
         self.created_person_ids: set[int] = set()
         self.created_household_ids: set[int] = set()
         self.touched_household_ids: set[int] = set()
+        #: Existing households whose members joined, left or died (see ``_members_changed``).
+        self.members_changed_ids: set[int] = set()
         self.pending_households: list[Household] = []
         self.today = timezone.localdate()
         self.batch: ImportBatch | None = None
@@ -574,10 +586,23 @@ class _Importer:
         if self.result.rows == 0:
             raise ImportFileError(_("The file has a header but no rows."))
         self._check_heads()
+        self.result.households_members_changed = len(self.members_changed_ids)
+        if self.writing:
+            self._members_changed()
         if self.writing and self.touched_household_ids:
             # In the import's transaction: the counts are right when it commits.
             refresh_household_summaries(self.touched_household_ids)
         return self.result
+
+    def _members_changed(self) -> None:
+        """As when a member is added or edited in the admin: the planned payments of existing
+        households whose members joined, left or died follow, and the places of members who no
+        longer arrive go back to the quota (in the import's transaction)."""
+        user = self.user if self.user and self.user.is_authenticated else None
+        cause = _("Members changed (import)")
+        for household in Household.objects.filter(pk__in=sorted(self.members_changed_ids)):
+            done = members_changed(household=household, by=user, cause=cause)
+            self.result.quota_places_given_back += done.places_given_back
 
     def _chunk(self, rows: list[_Row]) -> None:
         self.result.rows += len(rows)
@@ -1088,6 +1113,8 @@ class _Importer:
         if row.errors or plan is None:
             return
         if person is None:
+            if plan.existing is not None:
+                self.members_changed_ids.add(plan.existing.pk)
             new = Person(**self._person_values(v))
             duplicates = self._duplicates(row, new, lookups)
             duplicates += self._duplicates_in_file(row, new)
@@ -1104,6 +1131,8 @@ class _Importer:
             if before[name] != getattr(person, name)
         }
         if changed:
+            if (before["member_status"] in GONE) != (person.member_status in GONE):
+                self.members_changed_ids.add(person.household_id)  # left, died or came back
             self.result.persons_updated += 1
             self._change(
                 row.line,

@@ -128,6 +128,51 @@ def place_in_quota(
 
 
 @transaction.atomic
+def fit_placement_to_members(
+    *, household: Household, by: AbstractBaseUser | None
+) -> tuple[QuotaPlacement, QuotaPlacement | None] | None:
+    """Give back the places of members who left or died after the household was placed.
+
+    When fewer members arrive than the household's reserved placement holds, that placement is
+    released (with the reason) and, if anyone still arrives, a placement of as many places is
+    reserved in the same quota, so the ledger shows both. Returns ``(released, new)`` — ``new``
+    is ``None`` when nobody arrives any more — or ``None`` when nothing changed. Places are
+    never added here: more members arriving need a new placement, which checks the quota.
+    """
+    locked = Household.objects.select_for_update().get(pk=household.pk)
+    placement = (
+        QuotaPlacement.objects.select_for_update()
+        .filter(household=locked, status=PlacementStatus.RESERVED)
+        .select_related("quota")
+        .first()
+    )
+    if placement is None:
+        return None
+    arriving = members_arriving(locked)
+    if arriving >= placement.places:
+        return None
+    placement.status = PlacementStatus.RELEASED
+    placement.released_by = by
+    placement.released_at = timezone.now()
+    placement.release_reason = _(
+        "Members left or died: %(before)d place(s) held, %(after)d member(s) arriving."
+    ) % {"before": placement.places, "after": arriving}
+    placement.save(update_fields=["status", "released_by", "released_at", "release_reason"])
+    if arriving == 0:
+        return placement, None
+    smaller = QuotaPlacement.objects.create(
+        household=locked,
+        quota=placement.quota,
+        places=arriving,
+        # The override (if any) was decided for the larger family; it stands for the smaller.
+        over_quota=placement.over_quota,
+        override_reason=placement.override_reason,
+        placed_by=by,
+    )
+    return placement, smaller
+
+
+@transaction.atomic
 def release_places(
     *, household: Household, by: AbstractBaseUser | None, reason: str
 ) -> QuotaPlacement | None:
