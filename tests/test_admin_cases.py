@@ -18,6 +18,7 @@ from resettlement.models import (
     RegionQuota,
     profile_for,
 )
+from resettlement.selectors.quotas import with_usage
 from resettlement.services.cases import case_transition, open_case
 from resettlement.services.quota_ledger import place_in_quota
 from resettlement.validators import make_iin
@@ -287,6 +288,37 @@ def test_it_records_a_quota_revision_with_its_reason(admin_client, admin_user):
         "Order No. 12",
         admin_user,
     )
+
+
+def test_it_asks_to_confirm_a_quota_cut_below_the_places_already_reserved(admin_client, admin_user):
+    household = make_case(admin_user)
+    Household.objects.filter(pk=household.pk).update(quota_year=2026)
+    place_in_quota(household=household, by=admin_user)  # 1 place
+    quota = RegionQuota.objects.get(region__code="KZ-55", year=2026)
+    url = reverse("admin:resettlement_regionquota_change", args=[quota.pk])
+    form = {
+        "places": "0",
+        "effective_on": "2026-06-01",
+        "revision_reason": "Order No. 40",
+        "revisions-TOTAL_FORMS": "0",
+        "revisions-INITIAL_FORMS": "0",
+    }
+
+    refused = admin_client.post(url, form)
+    quota.refresh_from_db()
+    places_after_refusal = quota.places
+    saved = admin_client.post(url, {**form, "below_reserved": "on"})
+
+    assert refused.status_code == 200
+    assert (
+        "Families already hold 1 place(s) in this quota; 0 would leave it 1 over."
+        in refused.content.decode()
+    )
+    assert places_after_refusal == 977
+    assert saved.status_code == 302, saved.context["errors"]
+    used = with_usage(RegionQuota.objects.filter(pk=quota.pk)).get()
+    assert (used.places, used.places_used, used.places_remaining) == (0, 1, -1)
+    assert QuotaRevision.objects.filter(quota=quota).latest("id").reason == "Order No. 40"
 
 
 def test_it_shows_places_used_and_remaining_on_the_quota_list(admin_client, admin_user):

@@ -12,6 +12,7 @@ from ..models import Country, Program, QuotaRevision, Region, RegionQuota
 from ..selectors.access import quotas_for, regions_for
 from ..selectors.quotas import with_usage
 from ..selectors.search import search_by_key
+from ..services.quota_ledger import reserved_places
 from ..services.quotas import revise_quota
 from .access import ScopedAdminMixin
 from .common import KeySearchMixin, ReadOnlyInline
@@ -112,6 +113,14 @@ class RegionQuotaForm(forms.ModelForm):
         required=False,
         help_text=_("Required when the number of places is set or changed."),
     )
+    below_reserved = forms.BooleanField(
+        label=_("cut below the places already reserved"),
+        required=False,
+        help_text=_(
+            "Tick to record a cut below the places families already hold: they keep their "
+            "places and the quota shows as over."
+        ),
+    )
 
     class Meta:
         model = RegionQuota
@@ -121,6 +130,20 @@ class RegionQuotaForm(forms.ModelForm):
         cleaned = super().clean()
         if "places" in self.changed_data and not cleaned.get("revision_reason", "").strip():
             self.add_error("revision_reason", _("Give the reason or legal act for the change."))
+        places = cleaned.get("places")
+        if self.instance.pk and "places" in self.changed_data and places is not None:
+            # A typo (100 for 1,000) must not silently put a quota under water.
+            reserved = reserved_places(self.instance)
+            if places < reserved and not cleaned.get("below_reserved"):
+                self.add_error(
+                    "places",
+                    _(
+                        "Families already hold %(reserved)d place(s) in this quota; %(places)d "
+                        "would leave it %(over)d over. If the cut is decided, tick “cut below "
+                        "the places already reserved”."
+                    )
+                    % {"reserved": reserved, "places": places, "over": reserved - places},
+                )
         return cleaned
 
 
@@ -146,7 +169,7 @@ class RegionQuotaAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
 
     def get_fields(self, request: HttpRequest, obj: RegionQuota | None = None) -> list[str]:
         fields = ["program", "region", "year", "places", "effective_on", "revision_reason"]
-        return [*fields, "used", "remaining"] if obj else fields
+        return [*fields, "below_reserved", "used", "remaining"] if obj else fields
 
     def get_readonly_fields(self, request: HttpRequest, obj: RegionQuota | None = None) -> tuple:
         # Program, region and year identify a quota; a wrong one is a new quota, not an edit.
