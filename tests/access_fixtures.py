@@ -52,35 +52,3 @@ def household_in(
         birth_date=dt.date(1980, 6, 15),
     )
     return household
-
-
-def _value(bound_field) -> object:
-    value = bound_field.value()
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "on" if value else ""
-    if isinstance(value, (list, tuple)):
-        return [str(v) for v in value]
-    return str(value) if not hasattr(value, "isoformat") else value.isoformat()
-
-
-def change_form_data(response) -> dict:
-    """What a browser would post back from an admin change page, unchanged."""
-    data = {}
-    form = response.context["adminform"].form
-    for name in form.fields:
-        if name in form.fields and not form.fields[name].disabled:
-            value = _value(form[name])
-            if value != "":
-                data[form.add_prefix(name)] = value
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        for name in formset.management_form.fields:
-            data[formset.management_form.add_prefix(name)] = _value(formset.management_form[name])
-        for sub in formset.forms:
-            for name in sub.fields:
-                value = _value(sub[name])
-                if value != "":
-                    data[sub.add_prefix(name)] = value
-    return data

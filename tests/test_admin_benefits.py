@@ -19,6 +19,7 @@ from resettlement.services.payments import approve_batch, pay_batch, prepare_bat
 
 from . import benefits_fixtures as fx
 from .benefits_fixtures import make_household, quota, quota_family, rule, scoped_staff
+from .html_forms import posted_form
 
 pytestmark = pytest.mark.django_db
 officer = fx.officer
@@ -288,37 +289,13 @@ def test_it_needs_a_reason_to_correct_an_index_value_and_recomputes(admin_client
     assert Recalculation.objects.count() == 1
 
 
-def page_as_post(response) -> dict[str, str]:
-    """The data a browser would post back from an admin change page, unchanged."""
-    data = {}
-
-    def add(form) -> None:
-        for field in form:
-            value = field.value()
-            if value is None:
-                continue
-            if isinstance(value, bool):
-                if value:
-                    data[field.html_name] = "on"
-                continue
-            data[field.html_name] = value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-    add(response.context["adminform"].form)
-    for inline in response.context["inline_admin_formsets"]:
-        formset = inline.formset
-        add(formset.management_form)
-        for form in formset.forms:
-            add(form)
-    return data
-
-
 def test_it_recomputes_planned_payments_when_a_member_dies_on_the_household_page(
     admin_client, admin_user
 ):
     family = quota_family(by=admin_user, members=3)
     grant = grant_benefit(household=family, rule=rule("relocation"), by=admin_user)
     url = reverse("admin:resettlement_household_change", args=[family.pk])
-    data = page_as_post(admin_client.get(url))
+    data = posted_form(admin_client.get(url))
     data["members-2-member_status"] = "deceased"
 
     response = admin_client.post(url, data)
@@ -336,7 +313,7 @@ def test_it_gives_back_quota_places_when_a_member_leaves_on_the_household_page(
 ):
     family = quota_family(by=admin_user, members=4)
     url = reverse("admin:resettlement_household_change", args=[family.pk])
-    data = page_as_post(admin_client.get(url))
+    data = posted_form(admin_client.get(url))
     data["members-3-member_status"] = "left"
 
     response = admin_client.post(url, data, follow=True)
@@ -354,7 +331,7 @@ def test_it_recomputes_and_gives_back_places_when_a_member_leaves_on_the_person_
     grant = grant_benefit(household=family, rule=rule("relocation"), by=admin_user)
     leaving = family.members.order_by("pk").last()
     url = reverse("admin:resettlement_person_change", args=[leaving.pk])
-    data = page_as_post(admin_client.get(url))
+    data = posted_form(admin_client.get(url))
     data["member_status"] = "left"
 
     response = admin_client.post(url, data, follow=True)
@@ -371,7 +348,7 @@ def test_it_recomputes_and_gives_back_places_when_a_member_leaves_on_the_person_
 def test_it_warns_when_more_members_arrive_than_places_are_held(admin_client, admin_user):
     family = quota_family(by=admin_user, members=2)
     url = reverse("admin:resettlement_person_add")
-    data = page_as_post(admin_client.get(url))
+    data = posted_form(admin_client.get(url))
     data.update(
         household=str(family.pk),
         relation="child",

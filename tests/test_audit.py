@@ -7,7 +7,8 @@ from django.urls import reverse
 from resettlement import roles
 from resettlement.models import AccessLog, Household, Person
 
-from .access_fixtures import change_form_data, household_in, staff_user
+from .access_fixtures import household_in, staff_user
+from .html_forms import posted_form
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +23,7 @@ def registrar(client):
 def test_it_records_who_changed_which_field_of_a_household_and_a_member(client, registrar):
     household = household_in("KZ-KANDAS", "KZ-55", "Ахметов")
     url = reverse("admin:resettlement_household_change", args=[household.pk])
-    data = change_form_data(client.get(url))
+    data = posted_form(client.get(url))
     data["origin_area"] = "Badakhshan, Wakhan"
     data["members-0-occupation"] = "teacher"
 
@@ -42,7 +43,7 @@ def test_it_records_who_changed_which_field_of_a_household_and_a_member(client, 
 def test_it_shows_the_history_page_with_the_user(client, registrar):
     household = household_in("KZ-KANDAS", "KZ-55", "Ахметов")
     url = reverse("admin:resettlement_household_change", args=[household.pk])
-    client.post(url, {**change_form_data(client.get(url)), "notes": "called the family"})
+    client.post(url, {**posted_form(client.get(url)), "notes": "called the family"})
 
     page = client.get(reverse("admin:resettlement_household_history", args=[household.pk]))
 

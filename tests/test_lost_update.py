@@ -12,7 +12,8 @@ from resettlement import roles
 from resettlement.admin.access import STALE_MESSAGE
 from resettlement.models import Household
 
-from .access_fixtures import change_form_data, household_in, staff_user
+from .access_fixtures import household_in, staff_user
+from .html_forms import posted_form
 
 pytestmark = pytest.mark.django_db
 
@@ -23,8 +24,8 @@ def test_it_refuses_the_second_of_two_concurrent_edits():
     first, second = Client(), Client()
     first.force_login(staff_user("first", roles.REGISTRAR, programs=("KZ-KANDAS",)))
     second.force_login(staff_user("second", roles.REGISTRAR, programs=("KZ-KANDAS",)))
-    first_copy = change_form_data(first.get(url))
-    second_copy = change_form_data(second.get(url))
+    first_copy = posted_form(first.get(url))
+    second_copy = posted_form(second.get(url))
 
     saved = first.post(url, {**first_copy, "notes": "first editor's note"})
     refused = second.post(
@@ -43,9 +44,9 @@ def test_it_saves_again_from_a_fresh_copy(client):
     household = household_in("KZ-KANDAS", "KZ-55", "Ахметов")
     url = reverse("admin:resettlement_household_change", args=[household.pk])
     client.force_login(staff_user("clerk", roles.REGISTRAR, programs=("KZ-KANDAS",)))
-    client.post(url, {**change_form_data(client.get(url)), "notes": "one"})
+    client.post(url, {**posted_form(client.get(url)), "notes": "one"})
 
-    response = client.post(url, {**change_form_data(client.get(url)), "notes": "two"})
+    response = client.post(url, {**posted_form(client.get(url)), "notes": "two"})
 
     assert response.status_code == 302
     assert Household.objects.values_list("notes", "version").get() == ("two", 2)
@@ -59,8 +60,8 @@ def test_it_refuses_a_household_page_save_over_a_member_changed_on_the_person_pa
     first, second = Client(), Client()
     first.force_login(staff_user("first", roles.REGISTRAR, programs=("KZ-KANDAS",)))
     second.force_login(staff_user("second", roles.REGISTRAR, programs=("KZ-KANDAS",)))
-    household_copy = change_form_data(first.get(household_url))
-    person_copy = change_form_data(second.get(person_url))
+    household_copy = posted_form(first.get(household_url))
+    person_copy = posted_form(second.get(person_url))
 
     saved = second.post(person_url, {**person_copy, "phone": "+77019999999"})
     refused = first.post(household_url, {**household_copy, "members-0-phone": "+77010000001"})
@@ -81,7 +82,7 @@ def test_of_two_saves_in_flight_at_once_one_is_kept_and_the_other_refused():
     for name in ("first", "second"):
         client = Client()
         client.force_login(staff_user(name, roles.REGISTRAR, programs=("KZ-KANDAS",)))
-        editors[name] = (client, change_form_data(client.get(url)))
+        editors[name] = (client, posted_form(client.get(url)))
     answers = {}
 
     def save(name: str) -> None:

@@ -1,41 +1,17 @@
 """A real browser signs in, opens the arrivals report and finds the chart drawn."""
 
-import os
-from pathlib import Path
-
 import pytest
-from django.db import connections
 
+from tests import browser_fixtures
 from tests.reports_fixtures import build_world, user_with
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM, browser_page = browser_fixtures.CHROMIUM, browser_fixtures.browser_page
 
 pytestmark = [
     # serialized_rollback: the flush after a transactional test would drop the reference data.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
 ]
-
-
-@pytest.fixture
-def browser_page():
-    # Playwright's sync API runs an event loop in this thread; Django's async-safety check
-    # would otherwise refuse the database calls of the test and its fixtures.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
-
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-            )
-            yield browser.new_page()
-            # The test's database connection lives in a context that Playwright's greenlets
-            # keep apart; close it here, or PostgreSQL cannot drop the test database.
-            connections.close_all()
-            browser.close()
-    finally:
-        os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
 
 
 def test_it_draws_the_arrivals_chart_for_a_signed_in_manager(

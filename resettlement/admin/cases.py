@@ -240,7 +240,8 @@ class HouseholdAdmin(
 
     def get_fieldsets(self, request: HttpRequest, obj: Household | None = None) -> tuple:
         if obj:
-            return self.fieldsets
+            # super(): VersionedAdminMixin adds the hidden version field to the page.
+            return super().get_fieldsets(request, obj)
         # A new case gets its reference when it is saved (see services.cases.open_case).
         case, *rest = self.fieldsets
         fields = ("program", ("group", "application_channel"))
