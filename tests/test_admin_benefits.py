@@ -321,7 +321,10 @@ def test_it_gives_back_quota_places_when_a_member_leaves_on_the_household_page(
     assert list(
         QuotaPlacement.objects.order_by("pk").values_list("places", "status", "placed_by")
     ) == [(4, "released", admin_user.pk), (3, "reserved", admin_user.pk)]
-    assert f"1 quota place(s) given back to {quota()}" in response.content.decode()
+    assert (
+        f"{family.reference} now holds 3 place(s) in {quota()}, for the members still arriving; "
+        "1 given back to the quota."
+    ) in response.content.decode()
 
 
 def test_it_recomputes_and_gives_back_places_when_a_member_leaves_on_the_person_page(
@@ -342,7 +345,7 @@ def test_it_recomputes_and_gives_back_places_when_a_member_leaves_on_the_person_
     assert list(
         QuotaPlacement.objects.filter(status="reserved").values_list("places", flat=True)
     ) == [2]
-    assert "1 quota place(s) given back" in response.content.decode()
+    assert "now holds 2 place(s)" in response.content.decode()
 
 
 def test_it_warns_when_more_members_arrive_than_places_are_held(admin_client, admin_user):

@@ -58,8 +58,8 @@ def after_members_changed(request: HttpRequest, household: Household) -> None:
         messages.info(
             request,
             _(
-                "%(count)d quota place(s) given back to %(quota)s: %(ref)s now holds %(places)d "
-                "for the members still arriving."
+                "%(ref)s now holds %(places)d place(s) in %(quota)s, for the members still "
+                "arriving; %(count)d given back to the quota."
             )
             % {
                 "count": done.places_given_back,
