@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -125,6 +126,13 @@ class RegionQuotaForm(forms.ModelForm):
     class Meta:
         model = RegionQuota
         fields = ("program", "region", "year", "places")
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("effective_on", "revision_reason", "below_reserved"):
+            # As the admin shows the model's own fields ("Places"); the catalogs keep the
+            # lower-case wording.
+            self.fields[name].label = capfirst(self.fields[name].label)
 
     def clean(self) -> dict:
         cleaned = super().clean()
