@@ -210,3 +210,18 @@ def test_it_creates_one_scoped_demo_user_per_role(client):
         reverse("admin:login"), {"username": "registrar.pavlodar", "password": DEMO_PASSWORD}
     )
     assert response.status_code == 302
+
+
+def test_it_explains_a_refused_page_in_the_site_layout_and_the_users_language(client):
+    household = household_in("KZ-KANDAS", "KZ-55", "Ахметов")
+    registrar = staff_user("registrar", roles.REGISTRAR, programs=("KZ-KANDAS",))
+    client.force_login(registrar)
+    client.cookies["django_language"] = "ru"
+
+    response = client.get(reverse("admin:resettlement_household_transition", args=[household.pk]))
+
+    page = response.content.decode()
+    assert response.status_code == 403
+    assert "<h1>Доступ запрещён</h1>" in page
+    assert "Ваша роль не даёт доступа к этой странице." in page
+    assert 'rel="stylesheet"' in page and "resettlement/site.css" in page
