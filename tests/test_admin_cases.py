@@ -380,3 +380,28 @@ def test_it_keeps_quota_year_and_a_placed_familys_region_out_of_the_household_fo
     assert "destination_region" not in form.fields
     household.refresh_from_db()
     assert (household.quota_year, household.destination_region.code) == (2026, "KZ-55")
+
+
+@pytest.mark.parametrize(
+    ("page", "label"),
+    [
+        ("status", '<label for="id_on" class="required">Effective date:</label>'),
+        ("prepare", '<label for="id_month" class="required">Month:</label>'),
+        ("upload", '<label for="id_file" class="required">CSV file:</label>'),
+    ],
+)
+def test_it_lays_out_its_own_form_pages_as_the_admin_does(admin_client, admin_user, page, label):
+    household = make_case(admin_user, ["applied"])
+    url = {
+        "status": reverse("admin:resettlement_household_transition", args=[household.pk]),
+        "prepare": reverse("admin:resettlement_paymentbatch_prepare"),
+        "upload": reverse("admin:resettlement_importbatch_add"),
+    }[page]
+
+    html = admin_client.get(url).content.decode()
+
+    assert "admin/css/forms.css" in html
+    assert '<fieldset class="module aligned">' in html
+    assert label in html
+    if page != "upload":  # the date fields' calendar needs the admin's core script
+        assert "admin/js/core.js" in html and "admin/js/admin/DateTimeShortcuts.js" in html
