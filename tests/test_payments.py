@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from resettlement.models import BatchExclusion, Payment, PaymentBatch, Program, Region
 from resettlement.selectors.benefits import why_not_paid
@@ -327,3 +328,17 @@ def test_it_explains_a_household_in_a_fixed_number_of_queries(
         why_not_paid(large)
 
     assert len(small_queries) == len(large_queries)
+
+
+def test_it_names_a_payment_with_its_amount_as_the_pages_show_it(officer):
+    family = quota_family(by=officer, members=2)
+    grant = grant_benefit(household=family, rule=rule("relocation"), by=officer)
+    payment = grant.payments.order_by("pk").first()
+
+    with translation.override("en"):
+        english = str(payment)
+    with translation.override("ru"):
+        russian = str(payment)
+
+    assert english.endswith("2025-03: 275,240\xa0₸")
+    assert russian.endswith("2025-03: 275\xa0240\xa0₸")

@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ..enums import CaseStatus
+from ..templatetags.money import money
 from .cases import Household, Person
 from .constraints import one_of
 from .reference import Program, Region
@@ -463,7 +464,8 @@ class Payment(models.Model):
         indexes = [models.Index(fields=["state", "period"], name="payment_state_period")]
 
     def __str__(self) -> str:
-        return f"{self.grant} {self.period:%Y-%m}: {self.amount} {self.currency}"
+        # As the pages show amounts: grouped the local way, with the currency's sign.
+        return f"{self.grant} {self.period:%Y-%m}: {money(self.amount, self.currency)}"
 
     def save(self, *args, **kwargs) -> None:
         settled = (PaymentState.PAID, PaymentState.REVERSED)
