@@ -224,4 +224,5 @@ def test_it_explains_a_refused_page_in_the_site_layout_and_the_users_language(cl
     assert response.status_code == 403
     assert "<h1>Доступ запрещён</h1>" in page
     assert "Ваша роль не даёт доступа к этой странице." in page
-    assert 'rel="stylesheet"' in page and "resettlement/site.css" in page
+    assert 'rel="stylesheet"' in page
+    assert "resettlement/site.css" in page

@@ -404,4 +404,5 @@ def test_it_lays_out_its_own_form_pages_as_the_admin_does(admin_client, admin_us
     assert '<fieldset class="module aligned">' in html
     assert label in html
     if page != "upload":  # the date fields' calendar needs the admin's core script
-        assert "admin/js/core.js" in html and "admin/js/admin/DateTimeShortcuts.js" in html
+        assert "admin/js/core.js" in html
+        assert "admin/js/admin/DateTimeShortcuts.js" in html
