@@ -1,6 +1,6 @@
 """A headless Chromium page for browser tests (Debian's ``chromium`` package; no download).
 
-Test modules import ``CHROMIUM`` for their skip mark and ``browser_page`` as a fixture."""
+A test module takes ``pytestmark = browser_fixtures.MARKS`` and ``browser_page`` as a fixture."""
 
 import os
 from pathlib import Path
@@ -9,6 +9,12 @@ import pytest
 from django.db import connections
 
 CHROMIUM = Path("/usr/bin/chromium")
+
+MARKS = [
+    # serialized_rollback: the flush after a transactional test would drop the reference data.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
+]
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ did not render its hidden version field, so every save from a browser was refuse
 
 import io
 
-import pytest
 from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.core.management import call_command
@@ -15,13 +14,9 @@ from resettlement.models import QuotaPlacement
 from tests import browser_fixtures
 from tests.benefits_fixtures import quota, quota_family
 
-CHROMIUM, browser_page = browser_fixtures.CHROMIUM, browser_fixtures.browser_page
+browser_page = browser_fixtures.browser_page
 
-pytestmark = [
-    # serialized_rollback: the flush after a transactional test would drop the reference data.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
-]
+pytestmark = browser_fixtures.MARKS
 
 
 def test_a_member_marked_as_left_on_the_household_page_is_saved_and_gives_back_a_place(

@@ -23,6 +23,8 @@ from resettlement.services.cases import case_transition, open_case
 from resettlement.services.quota_ledger import place_in_quota
 from resettlement.validators import make_iin
 
+from .html_forms import posted_form
+
 pytestmark = pytest.mark.django_db
 
 
@@ -261,12 +263,7 @@ def test_it_records_a_quota_revision_with_its_reason(admin_client, admin_user):
     quota = RegionQuota.objects.get(region__code="KZ-55", year=2026)
     url = reverse("admin:resettlement_regionquota_change", args=[quota.pk])
 
-    form = {
-        "places": "1000",
-        "effective_on": "2026-06-01",
-        "revisions-TOTAL_FORMS": "0",
-        "revisions-INITIAL_FORMS": "0",
-    }
+    form = {**posted_form(admin_client.get(url)), "places": "1000", "effective_on": "2026-06-01"}
 
     refused = admin_client.post(url, {**form, "revision_reason": ""})
     saved = admin_client.post(url, {**form, "revision_reason": "Order No. 12"})
@@ -297,11 +294,9 @@ def test_it_asks_to_confirm_a_quota_cut_below_the_places_already_reserved(admin_
     quota = RegionQuota.objects.get(region__code="KZ-55", year=2026)
     url = reverse("admin:resettlement_regionquota_change", args=[quota.pk])
     form = {
+        **posted_form(admin_client.get(url)),
         "places": "0",
-        "effective_on": "2026-06-01",
         "revision_reason": "Order No. 40",
-        "revisions-TOTAL_FORMS": "0",
-        "revisions-INITIAL_FORMS": "0",
     }
 
     refused = admin_client.post(url, form)

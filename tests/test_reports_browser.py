@@ -1,17 +1,11 @@
 """A real browser signs in, opens the arrivals report and finds the chart drawn."""
 
-import pytest
-
 from tests import browser_fixtures
 from tests.reports_fixtures import build_world, user_with
 
-CHROMIUM, browser_page = browser_fixtures.CHROMIUM, browser_fixtures.browser_page
+browser_page = browser_fixtures.browser_page
 
-pytestmark = [
-    # serialized_rollback: the flush after a transactional test would drop the reference data.
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
-]
+pytestmark = browser_fixtures.MARKS
 
 
 def test_it_draws_the_arrivals_chart_for_a_signed_in_manager(
