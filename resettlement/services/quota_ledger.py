@@ -141,7 +141,9 @@ def fit_placement_to_members(
     """
     locked = Household.objects.select_for_update().get(pk=household.pk)
     placement = (
-        QuotaPlacement.objects.select_for_update()
+        # Only the placement's row: placing another family locks the quota's row, and giving
+        # places back never needs to wait for it.
+        QuotaPlacement.objects.select_for_update(of=("self",))
         .filter(household=locked, status=PlacementStatus.RESERVED)
         .select_related("quota")
         .first()
