@@ -322,8 +322,8 @@ def test_it_gives_back_quota_places_when_a_member_leaves_on_the_household_page(
         QuotaPlacement.objects.order_by("pk").values_list("places", "status", "placed_by")
     ) == [(4, "released", admin_user.pk), (3, "reserved", admin_user.pk)]
     assert (
-        f"{family.reference} now holds 3 place(s) in {quota()}, for the members still arriving; "
-        "1 given back to the quota."
+        f"{family.reference} now holds 3 place(s) in {quota().region} 2025, "
+        "for the members still arriving; 1 given back to the quota."
     ) in response.content.decode()
 
 
@@ -369,6 +369,6 @@ def test_it_warns_when_more_members_arrive_than_places_are_held(admin_client, ad
     assert family.members.count() == 3
     assert list(QuotaPlacement.objects.values_list("places", "status")) == [(2, "reserved")]
     assert (
-        f"{family.reference} holds 2 place(s) in {quota()} and 3 member(s) are arriving"
+        f"{family.reference} holds 2 place(s) in {quota().region} 2025 and 3 member(s) are arriving"
         in response.content.decode()
     )

@@ -401,3 +401,40 @@ def test_it_lays_out_its_own_form_pages_as_the_admin_does(admin_client, admin_us
     if page != "upload":  # the date fields' calendar needs the admin's core script
         assert "admin/js/core.js" in html
         assert "admin/js/admin/DateTimeShortcuts.js" in html
+
+
+def test_it_takes_a_year_alone_as_the_date_of_birth_and_shows_it_so_again(admin_client, admin_user):
+    household = make_case(admin_user)
+    add_url = reverse("admin:resettlement_person_add")
+    form = {
+        **posted_form(admin_client.get(add_url)),
+        "household": str(household.pk),
+        "relation": "parent",
+        "sex": "F",
+        "surname": "Масадыкова",
+        "given_name": "Гульнара",
+    }
+
+    refused = admin_client.post(add_url, {**form, "birth_date": "19755"})
+    saved = admin_client.post(add_url, {**form, "birth_date": " 1952 "})
+
+    assert refused.status_code == 200
+    assert "Enter a valid date." in refused.content.decode()
+    assert saved.status_code == 302
+    person = Person.objects.get(given_name="Гульнара")
+    assert (person.birth_date, person.birth_date_precision) == (dt.date(1952, 1, 1), "year")
+    page = admin_client.get(reverse("admin:resettlement_person_change", args=[person.pk]))
+    assert 'name="birth_date" value="1952"' in page.content.decode()
+
+
+def test_it_takes_a_year_alone_for_a_member_on_the_household_page(admin_client, admin_user):
+    household = make_case(admin_user)
+    url = reverse("admin:resettlement_household_change", args=[household.pk])
+
+    response = admin_client.post(
+        url, {**posted_form(admin_client.get(url)), "members-0-birth_date": "1961"}
+    )
+
+    assert response.status_code == 302
+    head = household.members.get()
+    assert (head.birth_date, head.birth_date_precision) == (dt.date(1961, 1, 1), "year")

@@ -1,13 +1,55 @@
-"""Forms used by the case admin: the member formset and the status-change forms."""
+"""Forms used by the case admin: members, the member formset and the status-change forms."""
+
+import datetime as dt
+import re
 
 from django import forms
 from django.contrib.admin.widgets import AdminDateWidget
 from django.forms.models import BaseInlineFormSet
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from ..enums import REASON_REQUIRED, CaseStatus, Relation
+from ..enums import REASON_REQUIRED, CaseStatus, DatePrecision, Relation
+from ..models import Person
 from ..services.cases import allowed_transitions
+from .access import VersionedForm
+
+_YEAR_ALONE = re.compile(r"\s*(\d{4})\s*")
+
+
+class BirthDateField(forms.DateField):
+    """A date of birth, or the year alone (``1975``): for many returnees nothing more is known."""
+
+    def to_python(self, value: object) -> dt.date | None:
+        if isinstance(value, str) and (year := _YEAR_ALONE.fullmatch(value)):
+            return dt.date(int(year.group(1)), 1, 1)
+        return super().to_python(value)
+
+
+class PersonForm(VersionedForm):
+    """A person, on the person page or as a member on the household page. The date of birth may
+    be typed as a year alone, which records the year as what is known (and shows it so again)."""
+
+    birth_date = BirthDateField(
+        label=capfirst(Person._meta.get_field("birth_date").verbose_name),
+        required=False,
+        widget=AdminDateWidget,
+        help_text=_("A date, or the year alone (1975) when only the year is known."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        person = self.instance
+        if person.birth_date and person.birth_date_precision == DatePrecision.YEAR:
+            self.initial["birth_date"] = str(person.birth_date.year)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        typed = self.data.get(self.add_prefix("birth_date"), "")
+        if cleaned.get("birth_date") and isinstance(typed, str) and _YEAR_ALONE.fullmatch(typed):
+            cleaned["birth_date_precision"] = DatePrecision.YEAR
+        return cleaned
 
 
 class HouseholdMembersFormSet(BaseInlineFormSet):
