@@ -207,3 +207,14 @@ def test_it_never_adds_places_nor_touches_a_placement_that_still_fits(officer):
     assert fit_placement_to_members(household=household, by=officer) is None
     assert fit_placement_to_members(household=unplaced, by=officer) is None
     assert list(QuotaPlacement.objects.values_list("places", "status")) == [(2, "reserved")]
+
+
+def test_it_refuses_the_quota_of_a_region_the_family_is_not_headed_for(officer):
+    household = family(officer, 3)  # headed for KZ-27
+    other = RegionQuota.objects.get(program__code="KZ-KANDAS", region__code="KZ-55", year=2025)
+
+    with pytest.raises(QuotaError, match=r"is headed for .* and this quota is"):
+        place_in_quota(household=household, by=officer, quota=other)
+
+    assert not QuotaPlacement.objects.exists()
+    assert usage() == (30, 0, 30)

@@ -78,6 +78,17 @@ def place_in_quota(
     )
     if quota.program_id != locked.program_id:
         raise QuotaError(_("The quota belongs to another program."))
+    destination = locked.destination_region
+    if destination is not None and quota.region_id not in (destination.pk, destination.parent_id):
+        # The ledger and the fulfilment reports count the family where it is headed.
+        raise QuotaError(
+            _(
+                "%(ref)s is headed for %(destination)s and this quota is %(region)s's: choose "
+                "the quota of %(destination)s, or change the household's destination first."
+            )
+            % {"ref": locked.reference, "destination": destination, "region": quota.region},
+            code="other_region",
+        )
     current = QuotaPlacement.objects.filter(
         household=locked, status=PlacementStatus.RESERVED
     ).first()
