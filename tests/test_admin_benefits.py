@@ -372,3 +372,12 @@ def test_it_warns_when_more_members_arrive_than_places_are_held(admin_client, ad
         f"{family.reference} holds 2 place(s) in {quota().region} 2025 and 3 member(s) are arriving"
         in response.content.decode()
     )
+
+
+def test_it_offers_only_the_quotas_of_the_region_the_family_is_headed_for(admin_client, admin_user):
+    family = make_household(by=admin_user, members=2, region="KZ-55", quota_year=2025)
+
+    response = admin_client.get(reverse("admin:resettlement_household_place", args=[family.pk]))
+
+    offered = {str(q.region.code) for q in response.context["form"].fields["quota"].queryset}
+    assert offered == {"KZ-55"}

@@ -108,9 +108,12 @@ class PlaceForm(forms.Form):
         self, *args, household: Household, quotas: QuerySet[RegionQuota], **kwargs
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["quota"].queryset = quotas.filter(program=household.program).select_related(
-            "region"
-        )
+        quotas = quotas.filter(program=household.program)
+        destination = household.destination_region
+        if destination is not None:
+            # Only the quotas of the region the family is headed for (or its oblast).
+            quotas = quotas.filter(region__in=[destination.pk, destination.parent_id])
+        self.fields["quota"].queryset = quotas.select_related("region")
 
 
 class PlaceByReferenceForm(forms.Form):
