@@ -168,6 +168,19 @@ def test_it_merges_a_pair_keeping_the_older_record_and_its_history(client, offic
     assert (deleted.history_user, deleted.occupation) == (officer, "driver")
 
 
+def test_it_shows_the_pair_side_by_side_by_label_and_in_the_pages_terms(client, officer):
+    candidate = imported_duplicate(officer)
+    url = reverse("admin:resettlement_duplicatecandidate_change", args=[candidate.pk])
+
+    rows = {row["name"]: row for row in client.get(url).context["rows"]}
+
+    assert (rows["Date of birth"]["a"], rows["Date of birth"]["b"]) == ("1980", "1980")
+    assert (rows["Sex"]["a"], rows["Relation to head"]["b"]) == ("Male", "Head of household")
+    assert (rows["Citizenship"]["a"], rows["Citizenship"]["b"]) == ("", "Afghanistan")
+    assert rows["Citizenship"]["differs"]
+    assert not rows["Surname (Cyrillic)"]["differs"]
+
+
 def test_it_records_different_people(client, officer):
     candidate = imported_duplicate(officer)
     url = reverse("admin:resettlement_duplicatecandidate_change", args=[candidate.pk])

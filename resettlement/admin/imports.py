@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from ..csv_format import PERSON_COLUMNS, PLAIN, csv_writer, escape_cell
@@ -307,25 +308,10 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
                 )
         rows = []
         if candidate.person and candidate.other:
-            for name in (
-                "surname",
-                "given_name",
-                "patronymic",
-                "surname_latin",
-                "given_name_latin",
-                "patronymic_latin",
-                "sex",
-                "birth_display",
-                "citizenship_id",
-                "document_type",
-                "document_number",
-                "iin",
-                "relation",
-                "member_status",
-                "phone",
-            ):
-                a, b = getattr(candidate.person, name), getattr(candidate.other, name)
-                rows.append({"name": name, "a": a or "", "b": b or "", "differs": a != b})
+            for name in COMPARED_FIELDS:
+                a, b = _shown(candidate.person, name), _shown(candidate.other, name)
+                label = capfirst(Person._meta.get_field(name).verbose_name)
+                rows.append({"name": label, "a": a, "b": b, "differs": a != b})
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -338,6 +324,37 @@ class DuplicateCandidateAdmin(admin.ModelAdmin):
         return TemplateResponse(
             request, "admin/resettlement/duplicatecandidate/review.html", context
         )
+
+
+#: The fields of two possible duplicates shown side by side on the review page.
+COMPARED_FIELDS = (
+    "surname",
+    "given_name",
+    "patronymic",
+    "surname_latin",
+    "given_name_latin",
+    "patronymic_latin",
+    "sex",
+    "birth_date",
+    "citizenship",
+    "document_type",
+    "document_number",
+    "iin",
+    "relation",
+    "member_status",
+    "phone",
+)
+
+
+def _shown(person: Person, name: str) -> str:
+    """A field of ``person`` as the pages show it: choices by their label, the date of birth as
+    far as it is known, the country by its name."""
+    if name == "birth_date":
+        return person.birth_display
+    if Person._meta.get_field(name).choices:
+        return str(getattr(person, f"get_{name}_display")())
+    value = getattr(person, name)
+    return "" if value is None else str(value)
 
 
 def warn_about_duplicates(request: HttpRequest, household: Household) -> None:
