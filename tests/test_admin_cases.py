@@ -438,3 +438,20 @@ def test_it_takes_a_year_alone_for_a_member_on_the_household_page(admin_client, 
     assert response.status_code == 302
     head = household.members.get()
     assert (head.birth_date, head.birth_date_precision) == (dt.date(1961, 1, 1), "year")
+
+
+def test_it_leaves_the_households_history_alone_when_only_a_member_changed(
+    admin_client, admin_user
+):
+    household = make_case(admin_user)
+    entries = household.history.count()
+    url = reverse("admin:resettlement_household_change", args=[household.pk])
+
+    response = admin_client.post(
+        url, {**posted_form(admin_client.get(url)), "members-0-occupation": "driver"}
+    )
+
+    assert response.status_code == 302
+    assert household.members.get().occupation == "driver"
+    assert household.members.get().history.first().occupation == "driver"
+    assert household.history.count() == entries

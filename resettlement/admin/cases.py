@@ -281,10 +281,12 @@ class HouseholdAdmin(
         return obj.member_count
 
     def save_model(self, request: HttpRequest, obj: Household, form, change: bool) -> None:
-        if change:
-            obj.save()
-        else:
+        if not change:
             open_case(household=obj, by=request.user)
+        elif form.has_changed():
+            obj.save()
+        # else only members changed: they are saved (with their own history) by the inline; an
+        # unchanged household is not written, so its history shows no empty "Changed" entry.
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
