@@ -164,3 +164,12 @@ def test_open_cases_writes_households_history_and_first_status_rows():
         )
         assert change.effective_on == dt.date(2026, 11, 30)
         assert stored.history.get().history_user == user
+
+
+def test_history_rows_without_a_user_are_stored_as_the_orm_stores_them():
+    orm, fast = _household("KZ-2099-90011"), _household("KZ-2099-90012")
+    bulk_create_with_history([orm], Household)
+    create_with_history([fast], user=None)
+
+    assert _history(fast) == _history(orm)
+    assert fast.history.get().history_user is None
