@@ -92,3 +92,31 @@ def test_every_change_page_saves_unchanged_from_a_browser(live_server, browser_p
 
     assert refused == []
     assert {"household", "person", "group", "regionquota", "benefitrule", "user"} <= set(saved)
+
+
+def test_two_browsers_editing_one_household_the_second_save_is_refused(
+    live_server, django_user_model, browser_page
+):
+    boss = django_user_model.objects.create_superuser("boss", password="pw-for-tests-only")
+    family = quota_family(by=boss, members=2)
+    url = f"{live_server.url}/admin/resettlement/household/{family.pk}/change/"
+    first = browser_page
+    second = first.context.browser.new_context().new_page()
+    for page in (first, second):
+        page.goto(url)
+        page.fill("#id_username", "boss")
+        page.fill("#id_password", "pw-for-tests-only")
+        page.click("input[type=submit]")
+        page.wait_for_selector("#household_form")
+
+    first.fill("#id_notes", "Called the family on Monday.")
+    first.click("input[name=_continue]")
+    first.wait_for_selector("ul.messagelist")
+    second.fill("#id_notes", "Visited on Tuesday.")
+    second.click("input[name=_continue]")
+    second.wait_for_selector(".errornote")
+
+    assert "was changed successfully" in first.locator("ul.messagelist").inner_text()
+    assert "Someone else saved this record" in second.locator("#content").inner_text()
+    family.refresh_from_db()
+    assert family.notes == "Called the family on Monday."
