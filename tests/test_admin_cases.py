@@ -425,6 +425,7 @@ def test_it_takes_a_year_alone_as_the_date_of_birth_and_shows_it_so_again(admin_
     assert (person.birth_date, person.birth_date_precision) == (dt.date(1952, 1, 1), "year")
     page = admin_client.get(reverse("admin:resettlement_person_change", args=[person.pk]))
     assert 'name="birth_date" value="1952"' in page.content.decode()
+    assert 'placeholder="date or year"' in page.content.decode()
 
 
 def test_it_takes_a_year_alone_for_a_member_on_the_household_page(admin_client, admin_user):

@@ -34,7 +34,8 @@ class PersonForm(VersionedForm):
     birth_date = BirthDateField(
         label=capfirst(Person._meta.get_field("birth_date").verbose_name),
         required=False,
-        widget=AdminDateWidget,
+        # The member cards of the household page hide help texts; the placeholder stays.
+        widget=AdminDateWidget(attrs={"placeholder": _("date or year")}),
         help_text=_("A date, or the year alone (1975) when only the year is known."),
     )
 
