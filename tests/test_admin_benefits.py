@@ -16,6 +16,7 @@ from resettlement.models import (
 )
 from resettlement.services.benefits import grant_benefit
 from resettlement.services.payments import approve_batch, pay_batch, prepare_batch
+from resettlement.services.quota_ledger import place_in_quota
 
 from . import benefits_fixtures as fx
 from .benefits_fixtures import make_household, quota, quota_family, rule, scoped_staff
@@ -322,8 +323,8 @@ def test_it_gives_back_quota_places_when_a_member_leaves_on_the_household_page(
         QuotaPlacement.objects.order_by("pk").values_list("places", "status", "placed_by")
     ) == [(4, "released", admin_user.pk), (3, "reserved", admin_user.pk)]
     assert (
-        f"{family.reference} now holds 3 place(s) in {quota().region} 2025, "
-        "for the members still arriving; 1 given back to the quota."
+        f"{family.reference} now holds 3 place(s) in {quota().region} 2025; "
+        "1 given back to the quota."
     ) in response.content.decode()
 
 
@@ -381,3 +382,17 @@ def test_it_offers_only_the_quotas_of_the_region_the_family_is_headed_for(admin_
 
     offered = {str(q.region.code) for q in response.context["form"].fields["quota"].queryset}
     assert offered == {"KZ-55"}
+
+
+def test_an_edit_that_is_no_departure_gives_no_places_back(admin_client, admin_user):
+    family = make_household(by=admin_user, members=1, region="KZ-55", quota_year=2025)
+    place_in_quota(household=family, by=admin_user, places=3)  # two arrive later
+    url = reverse("admin:resettlement_household_change", args=[family.pk])
+
+    response = admin_client.post(
+        url, {**posted_form(admin_client.get(url)), "members-0-phone": "+77011112233"}
+    )
+
+    assert response.status_code == 302
+    assert family.members.get().phone == "+77011112233"
+    assert list(QuotaPlacement.objects.values_list("places", "status")) == [(3, "reserved")]

@@ -456,3 +456,44 @@ def test_it_leaves_the_households_history_alone_when_only_a_member_changed(
     assert household.members.get().occupation == "driver"
     assert household.members.get().history.first().occupation == "driver"
     assert household.history.count() == entries
+
+
+def test_a_year_alone_saved_unchanged_writes_nothing_and_a_full_date_over_it_is_kept(
+    admin_client, admin_user
+):
+    household = make_case(admin_user)
+    Person.objects.filter(household=household).update(
+        birth_date=dt.date(1961, 1, 1), birth_date_precision="year"
+    )
+    head = household.members.get()
+    url = reverse("admin:resettlement_household_change", args=[household.pk])
+    person_url = reverse("admin:resettlement_person_change", args=[head.pk])
+    entries = head.history.count()
+
+    unchanged = admin_client.post(url, posted_form(admin_client.get(url)))
+    head.refresh_from_db()
+    version_after_unchanged = head.version
+    full_date = admin_client.post(
+        person_url, {**posted_form(admin_client.get(person_url)), "birth_date": "1961-03-12"}
+    )
+    head.refresh_from_db()
+
+    assert unchanged.status_code == 302
+    assert version_after_unchanged == 0
+    assert head.history.count() == entries + 1  # the full date only
+    assert full_date.status_code == 302
+    assert (head.birth_date, head.birth_date_precision) == (dt.date(1961, 3, 12), "day")
+
+
+def test_it_refuses_a_year_of_birth_out_of_range_with_a_message(admin_client, admin_user):
+    head = make_case(admin_user).members.get()
+    url = reverse("admin:resettlement_person_change", args=[head.pk])
+    form = posted_form(admin_client.get(url))
+
+    responses = [admin_client.post(url, {**form, "birth_date": year}) for year in ("0000", "2999")]
+
+    for response in responses:
+        assert response.status_code == 200
+        assert "A year of birth from 1900 to" in response.content.decode()
+    head.refresh_from_db()
+    assert head.birth_date is None

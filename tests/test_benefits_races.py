@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, connections, transaction
 
+from resettlement.admin.reference import RegionQuotaForm
 from resettlement.models import (
     HouseholdSummary,
     Payment,
@@ -35,6 +36,7 @@ from resettlement.services.payments import (
     reverse_payment,
 )
 from resettlement.services.quota_ledger import QuotaError, place_in_quota
+from resettlement.services.quotas import revise_quota
 from resettlement.services.summaries import refresh_household_summaries
 
 from . import benefits_fixtures as fx
@@ -173,6 +175,50 @@ def test_it_never_overfills_a_quota_under_concurrent_placements(officer):
     assert (quota.places, quota.places_used, quota.places_remaining) == (30, 30, 0)
     assert QuotaPlacement.objects.filter(over_quota=True).count() == 0
     assert all(isinstance(value, QuotaError) for kind, value in results if kind == "error")
+
+
+def test_a_quota_cut_checked_on_the_form_holds_off_placements_until_it_is_saved(officer):
+    quota = RegionQuota.objects.get(program__code="KZ-KANDAS", region__code="KZ-27", year=2025)
+    place_in_quota(household=quota_family_in(officer, "KZ-27", 20), by=officer)
+    late = quota_family_in(officer, "KZ-27", 5)
+    placing: list[object] = []
+
+    def place_late_family() -> None:
+        try:
+            placing.append(place_in_quota(household=late, by=officer))
+        except QuotaError as error:
+            placing.append(error)
+        finally:
+            connections.close_all()
+
+    with transaction.atomic():  # as the admin's change view
+        form = RegionQuotaForm(
+            data={
+                "program": quota.program_id,
+                "region": quota.region_id,
+                "year": quota.year,
+                "places": 20,  # down to exactly what is reserved: no tick needed
+                "effective_on": "2025-06-01",
+                "revision_reason": "Order No. 41",
+            },
+            instance=quota,
+        )
+        assert form.is_valid(), form.errors
+        thread = threading.Thread(target=place_late_family)
+        thread.start()
+        time.sleep(0.5)
+        waited = thread.is_alive() and not placing  # the placement waits on the quota's row
+        revise_quota(quota=quota, places=20, effective_on=MARCH, reason="Order No. 41", by=officer)
+    thread.join(timeout=10)
+
+    assert waited
+    assert isinstance(placing[0], QuotaError)  # it then sees the cut quota, full
+    used = with_usage(RegionQuota.objects.filter(pk=quota.pk)).get()
+    assert (used.places, used.places_used, used.places_remaining) == (20, 20, 0)
+
+
+def quota_family_in(officer, region: str, members: int):
+    return make_household(by=officer, members=members, region=region, quota_year=2025)
 
 
 #: Ids of households that do not exist, to make a recomputation one of many households.

@@ -4,13 +4,14 @@ import datetime as dt
 
 import pytest
 
-from resettlement.models import QuotaPlacement, RegionQuota
+from resettlement.models import QuotaPlacement, Region, RegionQuota
 from resettlement.selectors.quotas import with_usage
 from resettlement.services.cases import case_transition
 from resettlement.services.quota_ledger import (
     QuotaError,
     fit_placement_to_members,
     place_in_quota,
+    quota_regions,
     release_places,
 )
 from resettlement.services.quotas import revise_quota
@@ -149,24 +150,25 @@ def leave(household, count: int, status: str = "left") -> None:
     household.members.filter(pk__in=list(last)).update(member_status=status)
 
 
-def test_it_gives_back_the_places_of_members_who_left_and_keeps_both_rows(officer):
+def test_it_gives_back_the_places_of_members_who_left_and_keeps_both_rows(officer, quota_manager):
     household = family(officer, 5)
-    place_in_quota(household=household, by=officer)
+    place_in_quota(household=household, by=quota_manager)
     leave(household, 1)
     leave(household, 2, status="deceased")
 
-    released, smaller = fit_placement_to_members(household=household, by=officer)
+    released, smaller = fit_placement_to_members(household=household, by=officer, left=3)
 
     assert usage() == (30, 3, 27)
     assert list(
         QuotaPlacement.objects.order_by("pk").values_list("places", "status", "release_reason")
     ) == [
-        (5, "released", "Members left or died: 5 place(s) held, 3 member(s) arriving."),
+        (5, "released", "Members left or died: 5 place(s) held, 3 kept."),
         (3, "reserved", ""),
     ]
+    # Released by whoever recorded the departures; still placed by whoever placed the family.
     assert (smaller.quota, smaller.placed_by, released.released_by) == (
         quota("KZ-27"),
-        officer,
+        quota_manager,
         officer,
     )
 
@@ -176,37 +178,47 @@ def test_it_releases_every_place_when_nobody_arrives_any_more(officer):
     place_in_quota(household=household, by=officer)
     leave(household, 2)
 
-    released, smaller = fit_placement_to_members(household=household, by=officer)
+    released, smaller = fit_placement_to_members(household=household, by=officer, left=2)
 
     assert (released.status, smaller) == ("released", None)
     assert usage() == (30, 0, 30)
 
 
-def test_it_keeps_an_override_on_the_smaller_placement(officer, quota_manager):
+def test_the_smaller_placement_is_over_the_quota_only_while_it_still_is(officer, quota_manager):
     place_in_quota(household=family(officer, 28), by=officer)
     household = family(officer, 4)
     place_in_quota(household=household, by=quota_manager, override_reason="Ministry letter 9")
     leave(household, 1)
 
-    _released, smaller = fit_placement_to_members(household=household, by=officer)
+    _released, still_over = fit_placement_to_members(household=household, by=officer, left=1)
+    leave(household, 2)
+    _released, fits = fit_placement_to_members(household=household, by=officer, left=1)
 
-    assert (smaller.places, smaller.over_quota, smaller.override_reason) == (
+    assert (still_over.places, still_over.over_quota, still_over.override_reason) == (
         3,
         True,
         "Ministry letter 9",
     )
-    assert usage() == (30, 31, -1)
+    assert (fits.places, fits.over_quota, fits.override_reason) == (2, False, "Ministry letter 9")
+    assert usage() == (30, 30, 0)
 
 
-def test_it_never_adds_places_nor_touches_a_placement_that_still_fits(officer):
-    household = family(officer, 4)
-    place_in_quota(household=household, by=officer, places=2)  # two arrive later
+def test_it_gives_back_no_more_than_who_left_and_never_adds_places(officer):
+    household = family(officer, 2)
+    place_in_quota(household=household, by=officer, places=4)  # two more arrive later
     leave(household, 1)
+    fits = family(officer, 4)
+    place_in_quota(household=fits, by=officer, places=2)  # two arrive later
+    leave(fits, 1)
     unplaced = family(officer, 3)
 
-    assert fit_placement_to_members(household=household, by=officer) is None
-    assert fit_placement_to_members(household=unplaced, by=officer) is None
-    assert list(QuotaPlacement.objects.values_list("places", "status")) == [(2, "reserved")]
+    _released, kept = fit_placement_to_members(household=household, by=officer, left=1)
+
+    assert kept.places == 3  # one place back for the one who left, not the two spare ones
+    assert fit_placement_to_members(household=household, by=officer, left=0) is None
+    assert fit_placement_to_members(household=fits, by=officer, left=1) is None
+    assert fit_placement_to_members(household=unplaced, by=officer, left=1) is None
+    assert usage() == (30, 5, 25)
 
 
 def test_it_refuses_the_quota_of_a_region_the_family_is_not_headed_for(officer):
@@ -218,3 +230,12 @@ def test_it_refuses_the_quota_of_a_region_the_family_is_not_headed_for(officer):
 
     assert not QuotaPlacement.objects.exists()
     assert usage() == (30, 0, 30)
+
+
+def test_a_district_takes_its_oblasts_quota_and_a_city_or_oblast_only_its_own():
+    district = Region.objects.get(code="KG-N-NAR")
+    city, oblast = Region.objects.get(code="KZ-75"), Region.objects.get(code="KZ-55")
+
+    assert quota_regions(district) == [district.pk, district.parent_id]
+    assert quota_regions(city) == [city.pk]  # not the whole country above it
+    assert quota_regions(oblast) == [oblast.pk]

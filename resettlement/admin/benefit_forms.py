@@ -12,6 +12,7 @@ from ..enums import RegionLevel
 from ..models import BenefitRule, Household, IndexValue, Program, Region, RegionQuota
 from ..selectors.access import is_region_scoped, programs_for, regions_for
 from ..selectors.benefits import rules_in_force
+from ..services.quota_ledger import quota_regions
 
 
 class PrepareRunForm(forms.Form):
@@ -112,7 +113,7 @@ class PlaceForm(forms.Form):
         destination = household.destination_region
         if destination is not None:
             # Only the quotas of the region the family is headed for (or its oblast).
-            quotas = quotas.filter(region__in=[destination.pk, destination.parent_id])
+            quotas = quotas.filter(region__in=quota_regions(destination))
         self.fields["quota"].queryset = quotas.select_related("region")
 
 

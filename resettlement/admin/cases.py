@@ -18,6 +18,7 @@ from ..enums import CaseStatus
 from ..models import Group, Household, Person, PlacementStatus, RegionQuota, StatusChange
 from ..models.summaries import HEAD_NAMES
 from ..selectors.access import groups_for
+from ..selectors.quotas import GONE
 from ..selectors.search import search_households_counted, search_persons
 from ..services.cases import (
     TransitionError,
@@ -54,22 +55,54 @@ def quota_name(quota: RegionQuota) -> str:
     return f"{quota.region} {quota.year}"
 
 
-def after_members_changed(request: HttpRequest, household: Household) -> None:
-    """Planned payments and quota places follow a member who joined, left or died
+def member_moves(form, *, new: bool) -> tuple[int, int]:
+    """``(left, joined)`` for one saved person form: 1 left when the member has just become left
+    or deceased; 1 joined when the member is new (and arriving) or has come back."""
+    gone_now = form.cleaned_data.get("member_status") in GONE
+    if new:
+        return 0, int(not gone_now)
+    gone_before = form.initial.get("member_status") in GONE
+    return int(gone_now and not gone_before), int(gone_before and not gone_now)
+
+
+def after_members_changed(
+    request: HttpRequest, household: Household, *, left: int = 0, joined: int = 0
+) -> None:
+    """Planned payments and quota places follow members who joined, left or died
     (:func:`services.cases.members_changed`); the officer is told what changed in the quota."""
-    done = members_changed(household=household, by=request.user, cause=str(_("Members changed")))
-    if done.places_given_back:
+    done = members_changed(
+        household=household,
+        by=request.user,
+        cause=str(_("Members changed")),
+        left=left,
+        joined=joined,
+    )
+    if done.released is not None and done.placement is None:
         messages.info(
             request,
             _(
-                "%(ref)s now holds %(places)d place(s) in %(quota)s, for the members still "
-                "arriving; %(count)d given back to the quota."
+                "%(ref)s no longer holds places in %(quota)s: nobody in the family arrives any "
+                "more; %(count)d given back to the quota."
             )
             % {
                 "count": done.places_given_back,
                 "quota": quota_name(done.released.quota),
                 "ref": household.reference,
-                "places": done.placement.places if done.placement else 0,
+            },
+        )
+        return
+    if done.places_given_back:
+        messages.info(
+            request,
+            _(
+                "%(ref)s now holds %(places)d place(s) in %(quota)s; %(count)d given back to "
+                "the quota."
+            )
+            % {
+                "count": done.places_given_back,
+                "quota": quota_name(done.released.quota),
+                "ref": household.reference,
+                "places": done.placement.places,
             },
         )
     elif done.places_short:
@@ -291,8 +324,16 @@ class HouseholdAdmin(
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         warn_about_duplicates(request, form.instance)
-        if change and any(f.has_changed() for f in formsets if f.model is Person):
-            after_members_changed(request, form.instance)
+        members = [f for f in formsets if f.model is Person]
+        if change and any(f.has_changed() for f in members):
+            left = joined = 0
+            for formset in members:
+                for index, member in enumerate(formset.forms):
+                    if member.has_changed() and not member.cleaned_data.get("DELETE"):
+                        new = index >= formset.initial_form_count()
+                        moves = member_moves(member, new=new)
+                        left, joined = left + moves[0], joined + moves[1]
+            after_members_changed(request, form.instance, left=left, joined=joined)
 
     def has_delete_permission(self, request: HttpRequest, obj: Household | None = None) -> bool:
         # Cases keep their history for good; they are closed or withdrawn, never deleted.
@@ -485,12 +526,19 @@ class PersonAdmin(
             return
         # As on the household page: a member added, edited or moved changes what the household
         # (and, when moved, the one they left) is paid and how many quota places it holds.
-        households = [form.instance.household]
+        person = form.instance
         moved_from = form.initial.get("household") if change else None
-        if moved_from and moved_from != form.instance.household_id:
-            households.append(Household.objects.get(pk=moved_from))
-        for household in households:
-            after_members_changed(request, household)
+        if moved_from and moved_from != person.household_id:
+            was_arriving = form.initial.get("member_status") not in GONE
+            after_members_changed(
+                request, Household.objects.get(pk=moved_from), left=int(was_arriving)
+            )
+            after_members_changed(
+                request, person.household, joined=int(person.member_status not in GONE)
+            )
+        else:
+            left, joined = member_moves(form, new=not change)
+            after_members_changed(request, person.household, left=left, joined=joined)
 
     def has_delete_permission(self, request: HttpRequest, obj: Person | None = None) -> bool:
         return False

@@ -15,6 +15,8 @@ from ..models import Person
 from ..services.cases import allowed_transitions
 from .access import VersionedForm
 
+#: The earliest year of birth taken from a year typed alone.
+FIRST_BIRTH_YEAR = 1900
 _YEAR_ALONE = re.compile(r"\s*(\d{4})\s*")
 
 
@@ -23,13 +25,30 @@ class BirthDateField(forms.DateField):
 
     def to_python(self, value: object) -> dt.date | None:
         if isinstance(value, str) and (year := _YEAR_ALONE.fullmatch(value)):
-            return dt.date(int(year.group(1)), 1, 1)
+            number, this_year = int(year.group(1)), timezone.localdate().year
+            if not FIRST_BIRTH_YEAR <= number <= this_year:
+                raise forms.ValidationError(
+                    _("A year of birth from %(first)d to %(last)d."),
+                    code="invalid",
+                    params={"first": FIRST_BIRTH_YEAR, "last": this_year},
+                )
+            return dt.date(number, 1, 1)
         return super().to_python(value)
+
+    def has_changed(self, initial: object, data: object) -> bool:
+        # The initial value may be the year alone as text (see PersonForm): compare dates.
+        if isinstance(initial, str):
+            try:
+                initial = self.to_python(initial)
+            except forms.ValidationError:
+                return True
+        return super().has_changed(initial, data)
 
 
 class PersonForm(VersionedForm):
     """A person, on the person page or as a member on the household page. The date of birth may
-    be typed as a year alone, which records the year as what is known (and shows it so again)."""
+    be typed as a year alone, which records 1 January with the year as what is known (and shows
+    the year alone again); a full date typed over it records the full date."""
 
     birth_date = BirthDateField(
         label=capfirst(Person._meta.get_field("birth_date").verbose_name),
@@ -42,14 +61,29 @@ class PersonForm(VersionedForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         person = self.instance
-        if person.birth_date and person.birth_date_precision == DatePrecision.YEAR:
-            self.initial["birth_date"] = str(person.birth_date.year)
+        day = person.birth_date
+        if (
+            day
+            and person.birth_date_precision == DatePrecision.YEAR
+            and (day.month, day.day) == (1, 1)
+        ):
+            self.initial["birth_date"] = str(day.year)
 
     def clean(self) -> dict:
         cleaned = super().clean()
+        day = cleaned.get("birth_date")
+        if day is None:
+            return cleaned
         typed = self.data.get(self.add_prefix("birth_date"), "")
-        if cleaned.get("birth_date") and isinstance(typed, str) and _YEAR_ALONE.fullmatch(typed):
+        if isinstance(typed, str) and _YEAR_ALONE.fullmatch(typed):
             cleaned["birth_date_precision"] = DatePrecision.YEAR
+        elif cleaned.get("birth_date_precision") == DatePrecision.YEAR:
+            if "birth_date_precision" in self.changed_data:
+                # "Year only" chosen now: what is known is the year.
+                cleaned["birth_date"] = day.replace(month=1, day=1)
+            elif "birth_date" in self.changed_data:
+                # A full date typed over a year alone: the day is known now.
+                cleaned["birth_date_precision"] = DatePrecision.EXACT
         return cleaned
 
 

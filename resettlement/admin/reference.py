@@ -140,7 +140,10 @@ class RegionQuotaForm(forms.ModelForm):
             self.add_error("revision_reason", _("Give the reason or legal act for the change."))
         places = cleaned.get("places")
         if self.instance.pk and "places" in self.changed_data and places is not None:
-            # A typo (100 for 1,000) must not silently put a quota under water.
+            # A typo (100 for 1,000) must not silently put a quota under water. The quota's row
+            # stays locked until the revision is saved (the admin saves in this transaction), so
+            # no family can be placed in between (placing locks the same row).
+            RegionQuota.objects.select_for_update().filter(pk=self.instance.pk).exists()
             reserved = reserved_places(self.instance)
             if places < reserved and not cleaned.get("below_reserved"):
                 self.add_error(

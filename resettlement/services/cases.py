@@ -276,10 +276,10 @@ class MembersChanged:
 
     recalculations: list[Recalculation] = field(default_factory=list)
     #: The placement released because members left or died, and the smaller one that replaced
-    #: it (``None`` when nobody arrives any more).
+    #: it (``None`` when no place remains).
     released: QuotaPlacement | None = None
     placement: QuotaPlacement | None = None
-    #: Members arriving beyond the places the household holds (they joined after the placement).
+    #: Members arriving beyond the places the household holds, after members joined.
     places_short: int = 0
 
     @property
@@ -291,21 +291,28 @@ class MembersChanged:
 
 @transaction.atomic
 def members_changed(
-    *, household: Household, by: AbstractBaseUser | None, cause: str
+    *,
+    household: Household,
+    by: AbstractBaseUser | None,
+    cause: str,
+    left: int = 0,
+    joined: int = 0,
 ) -> MembersChanged:
-    """After a member joined, left or died: planned benefit payments follow (paid ones never),
-    and the quota places of members who no longer arrive go back to the quota. Places are not
-    added for members who joined (that needs a new placement, which checks the quota); how many
-    are missing is returned so that the officer can be told."""
+    """After members changed: planned benefit payments follow (paid ones never); the places of
+    the ``left`` members who have just left or died go back to the quota. Places are not added
+    for the ``joined`` members (new, or back from left): that needs a new placement, which
+    checks the quota; how many places are then missing is returned so the officer can be told.
+    """
     done = MembersChanged(
         recalculations=recalculate_household(household=household, by=by, cause=cause)
     )
-    fitted = fit_placement_to_members(household=household, by=by)
+    fitted = fit_placement_to_members(household=household, by=by, left=left)
     if fitted is not None:
         done.released, done.placement = fitted
         return done
-    held = household.quota_placements.filter(status=PlacementStatus.RESERVED).first()
-    if held is not None:
-        done.placement = held
-        done.places_short = max(0, members_arriving(household) - held.places)
+    if joined > 0:
+        held = household.quota_placements.filter(status=PlacementStatus.RESERVED).first()
+        if held is not None:
+            done.placement = held
+            done.places_short = max(0, members_arriving(household) - held.places)
     return done

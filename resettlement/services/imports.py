@@ -542,8 +542,9 @@ class _Importer:
         self.created_person_ids: set[int] = set()
         self.created_household_ids: set[int] = set()
         self.touched_household_ids: set[int] = set()
-        #: Existing households whose members joined, left or died (see ``_members_changed``).
-        self.members_changed_ids: set[int] = set()
+        #: Existing households whose members joined, left or died: ``{id: [left, joined]}``
+        #: (see ``_members_changed``).
+        self.members_changed: dict[int, list[int]] = {}
         self.pending_households: list[Household] = []
         self.today = timezone.localdate()
         self.batch: ImportBatch | None = None
@@ -586,7 +587,7 @@ class _Importer:
         if self.result.rows == 0:
             raise ImportFileError(_("The file has a header but no rows."))
         self._check_heads()
-        self.result.households_members_changed = len(self.members_changed_ids)
+        self.result.households_members_changed = len(self.members_changed)
         if self.writing:
             self._members_changed()
         if self.writing and self.touched_household_ids:
@@ -600,8 +601,11 @@ class _Importer:
         longer arrive go back to the quota (in the import's transaction)."""
         user = self.user if self.user and self.user.is_authenticated else None
         cause = _("Members changed (import)")
-        for household in Household.objects.filter(pk__in=sorted(self.members_changed_ids)):
-            done = members_changed(household=household, by=user, cause=cause)
+        for household in Household.objects.filter(pk__in=sorted(self.members_changed)):
+            left, joined = self.members_changed[household.pk]
+            done = members_changed(
+                household=household, by=user, cause=cause, left=left, joined=joined
+            )
             self.result.quota_places_given_back += done.places_given_back
 
     def _chunk(self, rows: list[_Row]) -> None:
@@ -1114,7 +1118,8 @@ class _Importer:
             return
         if person is None:
             if plan.existing is not None:
-                self.members_changed_ids.add(plan.existing.pk)
+                moves = self.members_changed.setdefault(plan.existing.pk, [0, 0])
+                moves[1] += v.get("member_status") not in GONE
             new = Person(**self._person_values(v))
             duplicates = self._duplicates(row, new, lookups)
             duplicates += self._duplicates_in_file(row, new)
@@ -1131,8 +1136,10 @@ class _Importer:
             if before[name] != getattr(person, name)
         }
         if changed:
-            if (before["member_status"] in GONE) != (person.member_status in GONE):
-                self.members_changed_ids.add(person.household_id)  # left, died or came back
+            gone_before, gone_now = before["member_status"] in GONE, person.member_status in GONE
+            if gone_before != gone_now:  # left or died, or came back
+                moves = self.members_changed.setdefault(person.household_id, [0, 0])
+                moves[0 if gone_now else 1] += 1
             self.result.persons_updated += 1
             self._change(
                 row.line,

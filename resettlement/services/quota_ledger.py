@@ -12,8 +12,8 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..enums import RELEASED_STATUSES, CaseStatus
-from ..models import Household, PlacementStatus, QuotaPlacement, RegionQuota
+from ..enums import RELEASED_STATUSES, CaseStatus, RegionLevel
+from ..models import Household, PlacementStatus, QuotaPlacement, Region, RegionQuota
 from ..selectors.quotas import GONE
 
 
@@ -32,15 +32,24 @@ def reserved_places(quota: RegionQuota) -> int:
     return total["n"] or 0
 
 
+def quota_regions(destination: Region) -> list[int]:
+    """The regions whose quota takes a family headed for ``destination``: the region itself and,
+    for a district, its oblast (never the whole country above an oblast or a city)."""
+    regions = [destination.pk]
+    if destination.parent_id and destination.level == RegionLevel.DISTRICT:
+        regions.append(destination.parent_id)
+    return regions
+
+
 def quota_for(household: Household) -> RegionQuota | None:
     """The quota matching the household's destination oblast and quota year, if any."""
     if not (household.quota_year and household.destination_region_id):
         return None
-    region = household.destination_region
-    candidates = [region.pk] + ([region.parent_id] if region.parent_id else [])
     return (
         RegionQuota.objects.filter(
-            program_id=household.program_id, year=household.quota_year, region_id__in=candidates
+            program_id=household.program_id,
+            year=household.quota_year,
+            region_id__in=quota_regions(household.destination_region),
         )
         .order_by("-region__level")
         .first()
@@ -79,7 +88,7 @@ def place_in_quota(
     if quota.program_id != locked.program_id:
         raise QuotaError(_("The quota belongs to another program."))
     destination = locked.destination_region
-    if destination is not None and quota.region_id not in (destination.pk, destination.parent_id):
+    if destination is not None and quota.region_id not in quota_regions(destination):
         # The ledger and the fulfilment reports count the family where it is headed.
         raise QuotaError(
             _(
@@ -140,16 +149,19 @@ def place_in_quota(
 
 @transaction.atomic
 def fit_placement_to_members(
-    *, household: Household, by: AbstractBaseUser | None
+    *, household: Household, by: AbstractBaseUser | None, left: int
 ) -> tuple[QuotaPlacement, QuotaPlacement | None] | None:
-    """Give back the places of members who left or died after the household was placed.
+    """Give back the places of ``left`` members who have just left or died.
 
-    When fewer members arrive than the household's reserved placement holds, that placement is
-    released (with the reason) and, if anyone still arrives, a placement of as many places is
-    reserved in the same quota, so the ledger shows both. Returns ``(released, new)`` — ``new``
-    is ``None`` when nobody arrives any more — or ``None`` when nothing changed. Places are
-    never added here: more members arriving need a new placement, which checks the quota.
+    The household's reserved placement is released (with the reason) and, if places remain, a
+    placement of that many reserved in the same quota, so the ledger shows both. At most
+    ``left`` places go back, and never so many that fewer places remain than members arriving:
+    places an officer reserved beyond the members (some arrive later) stay. Returns
+    ``(released, new)`` — ``new`` is ``None`` when no place remains — or ``None`` when nothing
+    changed. Places are never added here: more members need a new placement (a quota check).
     """
+    if left <= 0:
+        return None
     locked = Household.objects.select_for_update().get(pk=household.pk)
     placement = (
         # Only the placement's row: placing another family locks the quota's row, and giving
@@ -162,25 +174,29 @@ def fit_placement_to_members(
     if placement is None:
         return None
     arriving = members_arriving(locked)
-    if arriving >= placement.places:
+    given_back = min(left, placement.places - arriving)
+    if given_back <= 0:
         return None
+    remaining = placement.places - given_back
     placement.status = PlacementStatus.RELEASED
     placement.released_by = by
     placement.released_at = timezone.now()
     placement.release_reason = _(
-        "Members left or died: %(before)d place(s) held, %(after)d member(s) arriving."
-    ) % {"before": placement.places, "after": arriving}
+        "Members left or died: %(before)d place(s) held, %(after)d kept."
+    ) % {"before": placement.places, "after": remaining}
     placement.save(update_fields=["status", "released_by", "released_at", "release_reason"])
-    if arriving == 0:
+    if remaining == 0:
         return placement, None
+    quota = placement.quota
     smaller = QuotaPlacement.objects.create(
         household=locked,
-        quota=placement.quota,
-        places=arriving,
-        # The override (if any) was decided for the larger family; it stands for the smaller.
-        over_quota=placement.over_quota,
+        quota=quota,
+        places=remaining,
+        # Over the quota only while it still is; the override stays recorded on both rows.
+        over_quota=placement.over_quota and reserved_places(quota) + remaining > quota.places,
         override_reason=placement.override_reason,
-        placed_by=by,
+        # The reservation is still the decision of whoever placed the family.
+        placed_by=placement.placed_by,
     )
     return placement, smaller
 
