@@ -1,7 +1,22 @@
-"""Validators for identity numbers."""
+"""Validators for identity numbers and years of birth."""
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+#: The earliest year of birth the tracker takes.
+FIRST_BIRTH_YEAR = 1900
+
+
+def validate_birth_year(year: int) -> None:
+    """A year of birth from :data:`FIRST_BIRTH_YEAR` to this year."""
+    this_year = timezone.localdate().year
+    if not FIRST_BIRTH_YEAR <= year <= this_year:
+        raise ValidationError(
+            _("A year of birth from %(first)d to %(last)d."),
+            code="birth_year",
+            params={"first": FIRST_BIRTH_YEAR, "last": this_year},
+        )
 
 
 def iin_checksum_ok(iin: str) -> bool:

@@ -396,3 +396,20 @@ def test_an_edit_that_is_no_departure_gives_no_places_back(admin_client, admin_u
     assert response.status_code == 302
     assert family.members.get().phone == "+77011112233"
     assert list(QuotaPlacement.objects.values_list("places", "status")) == [(3, "reserved")]
+
+
+def test_a_member_removed_from_a_draft_case_gives_back_their_place(admin_client, admin_user):
+    family = make_household(by=admin_user, members=3, region="KZ-55", quota_year=2025)
+    place_in_quota(household=family, by=admin_user)
+    url = reverse("admin:resettlement_household_change", args=[family.pk])
+
+    response = admin_client.post(
+        url, {**posted_form(admin_client.get(url)), "members-2-DELETE": "on"}
+    )
+
+    assert response.status_code == 302, response.context["errors"] if response.context else ""
+    assert family.members.count() == 2
+    assert list(QuotaPlacement.objects.order_by("pk").values_list("places", "status")) == [
+        (3, "released"),
+        (2, "reserved"),
+    ]

@@ -497,3 +497,25 @@ def test_it_refuses_a_year_of_birth_out_of_range_with_a_message(admin_client, ad
         assert "A year of birth from 1900 to" in response.content.decode()
     head.refresh_from_db()
     assert head.birth_date is None
+
+
+def test_it_refuses_contradictory_or_out_of_range_year_only_dates(admin_client, admin_user):
+    year_only, exact = make_case(admin_user).members.get(), make_case(admin_user).members.get()
+    Person.objects.filter(pk=year_only.pk).update(
+        birth_date=dt.date(1961, 1, 1), birth_date_precision="year"
+    )
+
+    def post(person, **cells):
+        url = reverse("admin:resettlement_person_change", args=[person.pk])
+        return admin_client.post(url, {**posted_form(admin_client.get(url)), **cells})
+
+    exact_year = post(year_only, birth_date="1961", birth_date_precision="day")
+    too_early = post(exact, birth_date="1899-03-15", birth_date_precision="year")
+
+    assert "This is a year alone: type the full date, or choose" in exact_year.content.decode()
+    assert "A year of birth from 1900 to" in too_early.content.decode()
+    assert list(
+        Person.objects.filter(pk__in=[year_only.pk, exact.pk])
+        .order_by("pk")
+        .values_list("birth_date", "birth_date_precision", "version")
+    ) == [(dt.date(1961, 1, 1), "year", 0), (None, "day", 0)]

@@ -77,6 +77,8 @@ BAD_ROWS = [
     ("birth_date", {"birth_date": "31.02.2020"}, "is not a real date"),
     ("birth_date", {"birth_date": "March 1980"}, "is not a date"),
     ("birth_date", {"birth_date": "2999-01-01"}, "in the future"),
+    ("birth_date", {"birth_date": "0000"}, "A year of birth from 1900 to"),
+    ("birth_date", {"birth_date": "1086"}, "A year of birth from 1900 to"),
     ("iin", {"iin": "800101300120"}, "This IIN is not valid"),
     ("destination_region", {"destination_region": "KZ-99"}, "Unknown region code “KZ-99”"),
     ("program", {"program": "UZ-RETURN"}, "Unknown program “UZ-RETURN”"),

@@ -329,8 +329,11 @@ class HouseholdAdmin(
             left = joined = 0
             for formset in members:
                 for index, member in enumerate(formset.forms):
-                    if member.has_changed() and not member.cleaned_data.get("DELETE"):
-                        new = index >= formset.initial_form_count()
+                    new = index >= formset.initial_form_count()
+                    if member.cleaned_data.get("DELETE"):
+                        # A member removed from a draft case takes no place any more.
+                        left += int(not new and member.initial.get("member_status") not in GONE)
+                    elif member.has_changed():
                         moves = member_moves(member, new=new)
                         left, joined = left + moves[0], joined + moves[1]
             after_members_changed(request, form.instance, left=left, joined=joined)

@@ -13,10 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from ..enums import REASON_REQUIRED, CaseStatus, DatePrecision, Relation
 from ..models import Person
 from ..services.cases import allowed_transitions
+from ..validators import FIRST_BIRTH_YEAR, validate_birth_year
 from .access import VersionedForm
 
-#: The earliest year of birth taken from a year typed alone.
-FIRST_BIRTH_YEAR = 1900
 _YEAR_ALONE = re.compile(r"\s*(\d{4})\s*")
 
 
@@ -25,14 +24,8 @@ class BirthDateField(forms.DateField):
 
     def to_python(self, value: object) -> dt.date | None:
         if isinstance(value, str) and (year := _YEAR_ALONE.fullmatch(value)):
-            number, this_year = int(year.group(1)), timezone.localdate().year
-            if not FIRST_BIRTH_YEAR <= number <= this_year:
-                raise forms.ValidationError(
-                    _("A year of birth from %(first)d to %(last)d."),
-                    code="invalid",
-                    params={"first": FIRST_BIRTH_YEAR, "last": this_year},
-                )
-            return dt.date(number, 1, 1)
+            validate_birth_year(int(year.group(1)))
+            return dt.date(int(year.group(1)), 1, 1)
         return super().to_python(value)
 
     def has_changed(self, initial: object, data: object) -> bool:
@@ -66,6 +59,7 @@ class PersonForm(VersionedForm):
             day
             and person.birth_date_precision == DatePrecision.YEAR
             and (day.month, day.day) == (1, 1)
+            and day.year >= FIRST_BIRTH_YEAR  # shown so, it must be taken back as it is
         ):
             self.initial["birth_date"] = str(day.year)
 
@@ -74,16 +68,31 @@ class PersonForm(VersionedForm):
         day = cleaned.get("birth_date")
         if day is None:
             return cleaned
+        precision = cleaned.get("birth_date_precision")
+        chose_precision = "birth_date_precision" in self.changed_data
         typed = self.data.get(self.add_prefix("birth_date"), "")
         if isinstance(typed, str) and _YEAR_ALONE.fullmatch(typed):
+            if chose_precision and precision == DatePrecision.EXACT:
+                self.add_error(
+                    "birth_date",
+                    _("This is a year alone: type the full date, or choose “Year only”."),
+                )
+                return cleaned
             cleaned["birth_date_precision"] = DatePrecision.YEAR
-        elif cleaned.get("birth_date_precision") == DatePrecision.YEAR:
-            if "birth_date_precision" in self.changed_data:
+        elif precision == DatePrecision.YEAR:
+            if chose_precision:
                 # "Year only" chosen now: what is known is the year.
                 cleaned["birth_date"] = day.replace(month=1, day=1)
             elif "birth_date" in self.changed_data:
                 # A full date typed over a year alone: the day is known now.
                 cleaned["birth_date_precision"] = DatePrecision.EXACT
+        if cleaned.get("birth_date_precision") == DatePrecision.YEAR and (
+            chose_precision or "birth_date" in self.changed_data
+        ):
+            try:
+                validate_birth_year(day.year)
+            except forms.ValidationError as error:
+                self.add_error("birth_date", error)
         return cleaned
 
 

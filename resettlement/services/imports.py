@@ -93,7 +93,7 @@ from ..models import (
 from ..selectors.access import households_for, persons_for, programs_for, regions_for
 from ..selectors.quotas import GONE
 from ..text import normalise_document_number, search_key
-from ..validators import validate_iin
+from ..validators import validate_birth_year, validate_iin
 from .audit import log_access
 from .bulk import create_objects, create_with_history
 from .cases import members_changed, open_cases
@@ -349,6 +349,10 @@ def check_header(cells: list[str]) -> list[str]:
 def parse_date(text: str, *, year_allowed: bool = False) -> tuple[dt.date, str]:
     """A date written ``YYYY-MM-DD``, ``DD.MM.YYYY`` or (where allowed) ``YYYY``, and its precision."""
     if year_allowed and _YEAR.match(text):
+        try:
+            validate_birth_year(int(text))
+        except ValidationError as error:
+            raise ValueError(" ".join(error.messages)) from error
         return dt.date(int(text), 1, 1), DatePrecision.YEAR
     match = _ISO.match(text)
     if match:

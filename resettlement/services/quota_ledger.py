@@ -8,7 +8,7 @@ officers placing families at the same moment cannot both take the last places: a
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Case, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,13 +45,13 @@ def quota_for(household: Household) -> RegionQuota | None:
     """The quota matching the household's destination oblast and quota year, if any."""
     if not (household.quota_year and household.destination_region_id):
         return None
+    regions = quota_regions(household.destination_region)
     return (
         RegionQuota.objects.filter(
-            program_id=household.program_id,
-            year=household.quota_year,
-            region_id__in=quota_regions(household.destination_region),
+            program_id=household.program_id, year=household.quota_year, region_id__in=regions
         )
-        .order_by("-region__level")
+        # The region's own quota first (a district's), then its oblast's.
+        .order_by(Case(When(region_id=regions[0], then=Value(0)), default=Value(1)))
         .first()
     )
 
@@ -188,6 +188,9 @@ def fit_placement_to_members(
     if remaining == 0:
         return placement, None
     quota = placement.quota
+    if placement.over_quota:
+        # Whether it still is over depends on the other placements: hold them off meanwhile.
+        RegionQuota.objects.select_for_update().filter(pk=quota.pk).exists()
     smaller = QuotaPlacement.objects.create(
         household=locked,
         quota=quota,
