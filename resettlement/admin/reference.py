@@ -13,7 +13,7 @@ from ..models import Country, Program, QuotaRevision, Region, RegionQuota
 from ..selectors.access import quotas_for, regions_for
 from ..selectors.quotas import with_usage
 from ..selectors.search import search_by_key
-from ..services.quota_ledger import reserved_places
+from ..services.quota_ledger import lock_quota, reserved_places
 from ..services.quotas import revise_quota
 from .access import ScopedAdminMixin
 from .common import KeySearchMixin, ReadOnlyInline
@@ -143,7 +143,7 @@ class RegionQuotaForm(forms.ModelForm):
             # A typo (100 for 1,000) must not silently put a quota under water. The quota's row
             # stays locked until the revision is saved (the admin saves in this transaction), so
             # no family can be placed in between (placing locks the same row).
-            RegionQuota.objects.select_for_update().filter(pk=self.instance.pk).exists()
+            lock_quota(self.instance)
             reserved = reserved_places(self.instance)
             if places < reserved and not cleaned.get("below_reserved"):
                 self.add_error(

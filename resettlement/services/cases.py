@@ -8,7 +8,7 @@ Every status change goes through :func:`case_transition`, which checks the trans
 
 import calendar
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -23,7 +23,6 @@ from ..models import (
     PlacementStatus,
     Program,
     QuotaPlacement,
-    Recalculation,
     StatusChange,
 )
 from .benefits import recalculate_household
@@ -274,7 +273,6 @@ def open_cases(
 class MembersChanged:
     """What :func:`members_changed` did to one household."""
 
-    recalculations: list[Recalculation] = field(default_factory=list)
     #: The placement released because members left or died, and the smaller one that replaced
     #: it (``None`` when no place remains).
     released: QuotaPlacement | None = None
@@ -303,9 +301,8 @@ def members_changed(
     for the ``joined`` members (new, or back from left): that needs a new placement, which
     checks the quota; how many places are then missing is returned so the officer can be told.
     """
-    done = MembersChanged(
-        recalculations=recalculate_household(household=household, by=by, cause=cause)
-    )
+    recalculate_household(household=household, by=by, cause=cause)
+    done = MembersChanged()
     fitted = fit_placement_to_members(household=household, by=by, left=left)
     if fitted is not None:
         done.released, done.placement = fitted

@@ -178,19 +178,18 @@ def fit_placement_to_members(
     if given_back <= 0:
         return None
     remaining = placement.places - given_back
-    placement.status = PlacementStatus.RELEASED
-    placement.released_by = by
-    placement.released_at = timezone.now()
-    placement.release_reason = _(
-        "Members left or died: %(before)d place(s) held, %(after)d kept."
-    ) % {"before": placement.places, "after": remaining}
-    placement.save(update_fields=["status", "released_by", "released_at", "release_reason"])
+    _release(
+        placement,
+        by=by,
+        reason=_("Members left or died: %(before)d place(s) held, %(after)d kept.")
+        % {"before": placement.places, "after": remaining},
+    )
     if remaining == 0:
         return placement, None
     quota = placement.quota
     if placement.over_quota:
         # Whether it still is over depends on the other placements: hold them off meanwhile.
-        RegionQuota.objects.select_for_update().filter(pk=quota.pk).exists()
+        lock_quota(quota)
     smaller = QuotaPlacement.objects.create(
         household=locked,
         quota=quota,
@@ -222,9 +221,22 @@ def release_places(
     )
     if placement is None:
         return None
+    return _release(placement, by=by, reason=reason)
+
+
+def _release(
+    placement: QuotaPlacement, *, by: AbstractBaseUser | None, reason: str
+) -> QuotaPlacement:
+    """Mark a locked reserved placement released, by whom, when and why."""
     placement.status = PlacementStatus.RELEASED
     placement.released_by = by
     placement.released_at = timezone.now()
     placement.release_reason = reason[:300]
     placement.save(update_fields=["status", "released_by", "released_at", "release_reason"])
     return placement
+
+
+def lock_quota(quota: RegionQuota) -> None:
+    """Hold the quota's row until the transaction ends: placements in it wait meanwhile
+    (:func:`place_in_quota` locks the same row). A no-op on SQLite, which serialises writers."""
+    RegionQuota.objects.select_for_update().filter(pk=quota.pk).exists()
